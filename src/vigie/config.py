@@ -1,0 +1,267 @@
+"""Configuration: defaults < vigie.toml < environment / .env < CLI flags.
+
+One table of defaults (the ``*Settings`` models below) feeds the CLI help, the config file and
+the Python API. Sections map to ``[section]`` tables of ``vigie.toml`` and to environment
+variables ``VIGIE_<SECTION>__<FIELD>`` (e.g. ``VIGIE_CAPTURE__EVERY=30``).
+
+Secrets (tokens, passwords) come only from the environment or ``.env``; a secret in
+``vigie.toml`` is refused, and secrets are ``SecretStr`` so they never print.
+The seed scripts' names ``TOKEN`` and ``IMAGE_URL`` are still accepted.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from vigie.errors import ConfigError
+
+CONFIG_FILE_NAME = "vigie.toml"
+SECRET_FIELDS = frozenset({"labelstudio_token", "token", "study_db_password"})
+
+_config_path: ContextVar[Path | None] = ContextVar("vigie_config_path", default=None)
+
+
+class CaptureSettings(BaseModel):
+    every: float = Field(60.0, gt=0, description="seconds between two snapshots")
+    count: int = Field(50, ge=0, description="snapshots per camera; 0 runs until stopped")
+    out: Path = Field(Path("captures"), description="folder of camera folders")
+    hash: Literal["ahash", "phash", "dhash"] = "ahash"
+    threshold: int = Field(0, ge=0, description="max hamming distance for 'same picture'")
+    timezone: Literal["utc", "local"] = Field("utc", description="clock used in file names")
+    timeout: float = Field(10.0, gt=0, description="seconds per request")
+    max_pixels: int = Field(50_000_000, gt=0, description="decompression-bomb limit")
+
+
+class LinksSettings(BaseModel):
+    twitter_platform_id: int = 3
+    s3_bucket: str = "vigie-media"
+    s3_region: str = "eu-west-3"
+    s3_url_template: str = "https://{bucket}.s3.{region}.amazonaws.com/{key}"
+    s3_endpoint_url: str | None = None
+    presign: bool = False
+    presign_expires: int = 7 * 24 * 3600
+    tag: str = "links"
+    out: Path = Path(".")
+    manifest_format: Literal["csv", "jsonl"] = "jsonl"
+
+
+class DownloadSettings(BaseModel):
+    concurrency: int = Field(64, ge=1)
+    per_host: int = Field(16, ge=1)
+    retries: int = Field(4, ge=0)
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    item_deadline: float = 300.0
+    max_bytes: int = 2 * 1024**3
+    frame_threshold: int = 150
+    frames_per_short_video: int = 20
+    out: Path = Path(".")
+    backoff_base: float = Field(0.5, ge=0, description="first retry wait (s), doubled each try")
+    backoff_cap: float = Field(30.0, ge=0, description="longest wait between two tries (s)")
+    retry_budget: float = Field(600.0, gt=0, description="total seconds one item may take")
+    retry_after_max: float = Field(120.0, ge=0, description="clamp for Retry-After (s)")
+    max_redirects: int = Field(5, ge=0)
+    max_pixels: int = Field(50_000_000, gt=0, description="decompression-bomb limit")
+    validate_workers: int = Field(0, ge=0, description="validation threads; 0 = CPUs")
+    user_agent: str = "vigie-download/0.1"
+
+
+class FramesSettings(BaseModel):
+    format: Literal["jpg", "png"] = "jpg"
+    quality: int = Field(95, ge=1, le=100)
+    out: Path = Path("frames")
+    workers: int = Field(0, ge=0, description="0 = number of CPUs")
+
+
+class LabelStudioSettings(BaseModel):
+    url: str = "http://127.0.0.1:8080"
+    batch: int = Field(50, ge=1)
+    local_files_document_root: Path | None = None
+    labels: list[str] = Field(
+        default_factory=lambda: [
+            "Car",
+            "Pedestrian",
+            "Truck",
+            "Scooter",
+            "Motorbike",
+            "Bus",
+            "Bicycle",
+            "Motor Scooter",
+        ]
+    )
+
+
+class DatasetSettings(BaseModel):
+    val_fraction: float = Field(0.2, ge=0.0, lt=1.0)
+    seed: int = 0
+    dedup_threshold: int = 4
+
+
+class TrainSettings(BaseModel):
+    model: str = "yolo11n.pt"
+    epochs: int = 100
+    imgsz: int = 640
+    batch: int = 8
+    device: str | None = None
+    project: Path = Path("runs/train")
+
+
+class DetectSettings(BaseModel):
+    conf: float = 0.25
+    iou: float = 0.7
+    imgsz: int = 640
+    backend: Literal["torch", "onnx"] = "onnx"
+    out: Path = Path(".")
+
+
+class TrackSettings(BaseModel):
+    tracker: str = "vigie"
+    conf: float = 0.35
+    min_frames: int = 3
+    max_age: int = 20
+    min_hits: int = 2
+    iou_threshold: float = 0.3
+    out: Path = Path("tracks")
+
+
+class Settings(BaseSettings):
+    """All of Vigie's settings. Build with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VIGIE_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    workspace: Path = Field(Path("."), description="where the catalog and outputs live")
+    catalog_url: str | None = Field(None, description="SQLAlchemy URL; default sqlite in workspace")
+    allow_private_networks: bool = Field(
+        False,
+        validation_alias=AliasChoices("allow_private_networks", "VIGIE_ALLOW_PRIVATE_NETWORKS"),
+    )
+    image_url: str | None = Field(
+        None, validation_alias=AliasChoices("image_url", "VIGIE_IMAGE_URL", "IMAGE_URL")
+    )
+    study_db_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("study_db_url", "VIGIE_STUDY_DB_URL", "STUDY_DB_URL"),
+    )
+    labelstudio_token: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices(
+            "labelstudio_token", "VIGIE_LABELSTUDIO_TOKEN", "LABEL_STUDIO_API_KEY", "TOKEN"
+        ),
+    )
+
+    capture: CaptureSettings = Field(default_factory=CaptureSettings)
+    links: LinksSettings = Field(default_factory=LinksSettings)
+    download: DownloadSettings = Field(default_factory=DownloadSettings)
+    frames: FramesSettings = Field(default_factory=FramesSettings)
+    labelstudio: LabelStudioSettings = Field(default_factory=LabelStudioSettings)
+    dataset: DatasetSettings = Field(default_factory=DatasetSettings)
+    train: TrainSettings = Field(default_factory=TrainSettings)
+    detect: DetectSettings = Field(default_factory=DetectSettings)
+    track: TrackSettings = Field(default_factory=TrackSettings)
+
+    @property
+    def resolved_catalog_url(self) -> str:
+        """The catalog URL, defaulting to ``sqlite:///<workspace>/vigie.db``."""
+        if self.catalog_url:
+            return self.catalog_url
+        return f"sqlite:///{(self.workspace / 'vigie.db').resolve()}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # First wins: CLI flags, then environment, then .env, then vigie.toml, then defaults.
+        return (init_settings, env_settings, dotenv_settings, _TomlSource(settings_cls))
+
+    def safe_dump(self) -> dict[str, Any]:
+        """The settings as JSON-able data with secrets masked (for run records and logs)."""
+        data = self.model_dump(mode="json")
+        for key in SECRET_FIELDS:
+            if data.get(key):
+                data[key] = "***"
+        return data
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads vigie.toml (or the file given by --config / VIGIE_CONFIG); refuses secrets."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ returns the whole table
+
+    def __call__(self) -> dict[str, Any]:
+        path = _config_path.get()
+        if path is None:
+            env_path = os.environ.get("VIGIE_CONFIG")
+            path = Path(env_path) if env_path else Path(CONFIG_FILE_NAME)
+            if not path.exists():
+                return {}
+        if not path.exists():
+            raise ConfigError(f"config file not found: {path}", hint="check the --config path")
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(
+                f"cannot read {path}: {exc}", hint="fix the TOML syntax or remove the file"
+            ) from exc
+        secrets = sorted(SECRET_FIELDS & data.keys())
+        if secrets:
+            raise ConfigError(
+                f"{path} contains a secret ({', '.join(secrets)})",
+                hint="remove it from the file and set it in the environment or .env instead",
+            )
+        return data
+
+
+def _drop_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    return value
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings from every layer.
+
+    Args:
+        config_file: an explicit vigie.toml (else ``VIGIE_CONFIG`` or ./vigie.toml if present).
+        **overrides: CLI-level values; ``None`` means "not given". Sections take dicts,
+            e.g. ``load_settings(capture={"every": 5})``.
+
+    Raises:
+        ConfigError: a malformed file, a secret in the file, or an invalid value.
+    """
+    token = _config_path.set(config_file)
+    try:
+        return Settings(**_drop_none(overrides))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        raise ConfigError(
+            f"invalid setting {where}: {first.get('msg', 'bad value')}",
+            hint="check vigie.toml, VIGIE_* environment variables and the flags",
+        ) from None
+    finally:
+        _config_path.reset(token)

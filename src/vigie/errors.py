@@ -1,0 +1,91 @@
+"""Exceptions for per-run failures.
+
+Per-item failures (one bad URL, one corrupt JPEG) are data: a status and an error in the catalog
+and a failure log. A whole run that cannot go on raises one of these; the CLI turns it into a
+single line ``error: <message>`` followed by ``hint: <what to do>`` and exit code 1.
+"""
+
+from __future__ import annotations
+
+
+class VigieError(Exception):
+    """Base class of every error Vigie raises on purpose.
+
+    Args:
+        message: what went wrong, in one line.
+        hint: what the user can do about it (optional, one line).
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message} ({self.hint})"
+
+
+class ConfigError(VigieError):
+    """Bad configuration: a wrong flag, a malformed vigie.toml, a missing setting."""
+
+
+class DependencyError(VigieError):
+    """An optional dependency is missing; the hint names the extra to install."""
+
+
+class CatalogError(VigieError):
+    """The catalog database cannot be opened, migrated or written."""
+
+
+class SourceError(VigieError):
+    """A source (camera, study database, URL list, manifest, export file) is unusable."""
+
+
+class NetworkError(SourceError):
+    """A remote server cannot be reached or keeps refusing us."""
+
+
+class UnsafeURLError(NetworkError):
+    """A URL was refused: bad scheme, or it resolves to a private/loopback address."""
+
+
+class MediaError(VigieError):
+    """A media file cannot be decoded, probed or written."""
+
+
+class DatabaseError(SourceError):
+    """The study database cannot be read or written."""
+
+
+class LabelStudioError(VigieError):
+    """Label Studio refused a request or answered something we cannot use."""
+
+
+class AuthError(LabelStudioError):
+    """A token is missing, wrong or expired beyond refresh."""
+
+
+class ModelError(VigieError):
+    """A model cannot be found, loaded, trained or exported."""
+
+
+class DatasetError(VigieError):
+    """A dataset (YOLO folders, data.yaml, export) is malformed."""
+
+
+def require(module: str, extra: str) -> None:
+    """Raise DependencyError unless ``module`` can be imported.
+
+    Args:
+        module: the import name (e.g. ``"ultralytics"``).
+        extra: the pip extra that provides it (e.g. ``"yolo"``).
+    """
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise DependencyError(
+            f"this command needs the optional package '{module}'",
+            hint=f"install it with: pip install 'vigie[{extra}]'",
+        )

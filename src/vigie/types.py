@@ -1,0 +1,239 @@
+"""Typed records passed between stages.
+
+Every arrow of the pipeline (see docs/architecture.md) is one of these records and a row in the
+catalog. They are frozen: a stage returns new records, it never mutates another stage's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # numpy stays out of `vigie --help`
+    import numpy as np
+    from numpy.typing import NDArray
+
+
+class SourceKind(StrEnum):
+    CAMERA = "camera"
+    STUDY = "study"
+    URLS = "urls"
+    FOLDER = "folder"
+    LABELSTUDIO = "labelstudio"
+
+
+class MediaKind(StrEnum):
+    IMAGE = "image"
+    VIDEO = "video"
+    FRAME = "frame"
+    UNKNOWN = "unknown"
+
+
+class ItemStatus(StrEnum):
+    """The one final state every input item ends in (reliability promise 4)."""
+
+    PENDING = "pending"
+    DONE = "done"
+    SKIPPED = "skipped"
+    DUPLICATE = "duplicate"
+    FAILED = "failed"
+
+
+# Size categories of a box relative to its frame, as the study teams define them.
+SIZE_LARGE = "large"
+SIZE_MEDIUM = "medium"
+SIZE_SMALL = "small"
+SIZE_NEGLIGIBLE = "negligible"
+# The study database keeps its historical spellings (schema.sql); map ours onto them on write.
+STUDY_DB_SIZE_NAMES = {
+    SIZE_LARGE: "large",
+    SIZE_MEDIUM: "meduim",
+    SIZE_SMALL: "small",
+    SIZE_NEGLIGIBLE: "negligeable",
+}
+
+
+def size_category(area_percentage: float) -> str:
+    """Size category of a box from its area in percent of the frame.
+
+    large >= 10 %, medium >= 1 %, small >= 0.1 %, negligible below.
+    """
+    if area_percentage >= 10.0:
+        return SIZE_LARGE
+    if area_percentage >= 1.0:
+        return SIZE_MEDIUM
+    if area_percentage >= 0.1:
+        return SIZE_SMALL
+    return SIZE_NEGLIGIBLE
+
+
+@dataclass(frozen=True)
+class Link:
+    """One media link of a study, as `vigie links` builds it and `vigie download` consumes it."""
+
+    study_id: int
+    platform_id: int
+    publication_id: str
+    media_type: MediaKind
+    url: str
+    filename: str  # target name, <study>_<publication>_<platform>.<ext>
+    platform_name: str | None = None
+    published_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    """A media file known to the catalog, with where it came from."""
+
+    path: Path
+    kind: MediaKind
+    sha256: str | None = None
+    size_bytes: int | None = None
+    width: int | None = None
+    height: int | None = None
+    url: str | None = None
+    source: str | None = None  # camera name, "study:53", ...
+    captured_at: datetime | None = None
+    status: ItemStatus = ItemStatus.DONE
+    error: str | None = None
+    catalog_id: int | None = None
+    hashes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FrameRef:
+    """One frame taken from a video."""
+
+    video: Path
+    frame_index: int
+    timestamp: float  # seconds from the start of the video (presentation time)
+    path: Path | None = None
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One detected object in one image or frame, with the study teams' derived fields."""
+
+    class_id: int
+    class_name: str
+    confidence: float
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    image_width: int
+    image_height: int
+
+    @property
+    def area(self) -> float:
+        return max(0.0, self.x2 - self.x1) * max(0.0, self.y2 - self.y1)
+
+    @property
+    def area_percentage(self) -> float:
+        frame = float(self.image_width * self.image_height)
+        return 100.0 * self.area / frame if frame > 0 else 0.0
+
+    @property
+    def size(self) -> str:
+        return size_category(self.area_percentage)
+
+
+@dataclass(frozen=True, eq=False)
+class Detections:
+    """All boxes of one image or frame as arrays (supervision-style).
+
+    xyxy: (N, 4) float32 pixel boxes; confidence: (N,) float32; class_id: (N,) int.
+    """
+
+    xyxy: NDArray[np.float32]
+    confidence: NDArray[np.float32]
+    class_id: NDArray[np.int64]
+    names: dict[int, str]
+    image_width: int
+    image_height: int
+
+    def __len__(self) -> int:
+        return int(self.xyxy.shape[0])
+
+    def to_records(self) -> list[Detection]:
+        return [
+            Detection(
+                class_id=int(c),
+                class_name=self.names.get(int(c), str(int(c))),
+                confidence=float(s),
+                x1=float(b[0]),
+                y1=float(b[1]),
+                x2=float(b[2]),
+                y2=float(b[3]),
+                image_width=self.image_width,
+                image_height=self.image_height,
+            )
+            for b, s, c in zip(self.xyxy, self.confidence, self.class_id, strict=True)
+        ]
+
+
+class Detector(Protocol):
+    """What the detect stage hands to consumers (track, labelstudio predictions, demo).
+
+    Built by ``vigie.detect.load_detector(...)``; images are HxWx3 uint8 RGB arrays.
+    """
+
+    names: dict[int, str]
+
+    def predict(self, images: list[Any]) -> list[Detections]: ...
+
+
+@dataclass(frozen=True)
+class TrackRecord:
+    """One confirmed track of a video, summarised."""
+
+    track_id: int
+    class_name: str
+    class_id: int
+    max_confidence: float
+    mean_confidence: float
+    first_frame: int
+    last_frame: int
+    first_time: float
+    last_time: float
+    frames_seen: int
+    best_box: tuple[float, float, float, float]
+    image_width: int
+    image_height: int
+
+    @property
+    def area(self) -> float:
+        x1, y1, x2, y2 = self.best_box
+        return max(0.0, x2 - x1) * max(0.0, y2 - y1)
+
+    @property
+    def area_percentage(self) -> float:
+        frame = float(self.image_width * self.image_height)
+        return 100.0 * self.area / frame if frame > 0 else 0.0
+
+    @property
+    def size(self) -> str:
+        return size_category(self.area_percentage)
+
+
+@dataclass
+class RunCounts:
+    """Counters a stage reports at the end of a run (stored on the run row)."""
+
+    done: int = 0
+    skipped: int = 0
+    failed: int = 0
+    duplicates: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "done": self.done,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "duplicates": self.duplicates,
+            **self.extra,
+        }
