@@ -8,7 +8,7 @@ LS_VERSION := 1.23.2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install install-labelstudio demo test lint format bench clean
+.PHONY: install install-labelstudio install-chromium demo test lint format bench clean
 
 install: $(VENV)/.installed ## the project and every extra (torch comes from the registry)
 
@@ -25,10 +25,13 @@ $(LS_VENV)/.installed:
 	$(LS_VENV)/bin/python -m pip install -q label-studio==$(LS_VERSION) 2>&1 | grep -v '^WARNING: Location'; test $${PIPESTATUS[0]} -eq 0
 	touch $@
 
+install-chromium: ## Debian's chromium for the report test (apt-get when root, else a message)
+	scripts/install-chromium.sh
+
 demo: install ## run every stage on generated data, offline, into ./demo-workspace
 	$(VENV)/bin/vigie demo --out demo-workspace
 
-test: install install-labelstudio ## bring up MariaDB and Label Studio, run the tests, tear down
+test: install install-labelstudio install-chromium ## bring up MariaDB and Label Studio, run the tests, tear down
 	$(VPY) scripts/services.py up
 	set +e; $(VPY) -m pytest $(PYTEST_ARGS); status=$$?; $(VPY) scripts/services.py down; exit $$status
 

@@ -42,6 +42,15 @@ class CaptureSettings(BaseModel):
     timezone: Literal["utc", "local"] = Field("utc", description="clock used in file names")
     timeout: float = Field(10.0, gt=0, description="seconds per request")
     max_pixels: int = Field(50_000_000, gt=0, description="decompression-bomb limit")
+    max_bytes: int = Field(50 * 1024**2, gt=0, description="largest snapshot body accepted")
+    max_retry_after: float = Field(3600.0, ge=0, description="cap on a server's Retry-After")
+    stop_grace: float = Field(3.0, ge=0, description="seconds to finish a frame after Ctrl-C")
+    cameras_source: str = Field(
+        "https://download.data.grandlyon.com/wfs/grandlyon?SERVICE=WFS&VERSION=2.0.0"
+        "&request=GetFeature&typename=pvo_patrimoine_voirie.pvocameracriter"
+        "&outputFormat=application/json;%20subtype=geojson&SRSNAME=EPSG:4171",
+        description="camera registry (Grand Lyon CRITER open data): URL or file",
+    )
 
 
 class LinksSettings(BaseModel):
@@ -75,6 +84,7 @@ class DownloadSettings(BaseModel):
     max_redirects: int = Field(5, ge=0)
     max_pixels: int = Field(50_000_000, gt=0, description="decompression-bomb limit")
     validate_workers: int = Field(0, ge=0, description="validation threads; 0 = CPUs")
+    processes: int = Field(0, ge=0, description="worker processes; 0 = auto (big runs)")
     user_agent: str = "vigie-download/0.1"
 
 
@@ -83,6 +93,9 @@ class FramesSettings(BaseModel):
     quality: int = Field(95, ge=1, le=100)
     out: Path = Path("frames")
     workers: int = Field(0, ge=0, description="0 = number of CPUs")
+    video_timeout: float = Field(
+        1800.0, gt=0, description="seconds a folder run waits on a stuck decoder before stopping it"
+    )
 
 
 class LabelStudioSettings(BaseModel):
@@ -134,6 +147,9 @@ class TrackSettings(BaseModel):
     min_hits: int = 2
     iou_threshold: float = 0.3
     out: Path = Path("tracks")
+    stride: int = Field(1, ge=1, description="analyse every Nth frame")
+    batch: int = Field(8, ge=1, description="frames per detector call")
+    video: bool = Field(True, description="write the annotated MP4")
 
 
 class Settings(BaseSettings):

@@ -122,3 +122,114 @@ def connect(url: str) -> Engine:
 def create_schema(engine: Engine) -> None:
     """Create the study tables where missing (SQLite demo databases, tests)."""
     study_metadata.create_all(engine, checkfirst=True)
+
+
+def _time3(seconds: float) -> object:
+    """Seconds as a ``datetime.time`` rounded to the millisecond (TIME(3), hh:mm:ss.mmm)."""
+    from datetime import time
+
+    ms = max(0, round(float(seconds) * 1000))
+    ms = min(ms, (24 * 3600 - 1) * 1000 + 999)  # TIME values of a video are under a day
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, milli = divmod(rest, 1000)
+    return time(h, m, s, milli * 1000)
+
+
+def write_video_tracks(engine: Engine, rows: list[dict[str, object]]) -> int:
+    """Write one ``yolo_video_detection`` row per track, replacing the media's earlier rows.
+
+    Each row gives study_id, media_id, plateform_id, logo (class name), size (Vigie's size name,
+    written with the study spelling of ``vigie.types.STUDY_DB_SIZE_NAMES``), area,
+    areaPercentage, timeBegin and timeEnd (seconds, written as TIME hh:mm:ss.mmm), confidence
+    (max over the track) and x1, y1, x2, y2 (box of the most confident observation). Rows of the
+    same (study_id, media_id, plateform_id) already in the table are deleted in the same
+    transaction, so a rerun leaves one set of rows.
+
+    Returns:
+        the number of rows inserted.
+
+    Raises:
+        DatabaseError: the database refused the write.
+    """
+    from sqlalchemy import and_, delete, or_
+
+    from vigie.types import STUDY_DB_SIZE_NAMES
+
+    if not rows:
+        return 0
+    t = yolo_video_detection
+    prepared = []
+    for row in rows:
+        data = dict(row)
+        data["size"] = STUDY_DB_SIZE_NAMES.get(str(data.get("size")), data.get("size"))
+        data["timeBegin"] = _time3(float(data["timeBegin"]))  # type: ignore[arg-type]
+        data["timeEnd"] = _time3(float(data["timeEnd"]))  # type: ignore[arg-type]
+        prepared.append(data)
+    keys = {(r.get("study_id"), r.get("media_id"), r.get("plateform_id")) for r in prepared}
+    cond = or_(
+        *(and_(t.c.study_id == s, t.c.media_id == m, t.c.plateform_id == p) for s, m, p in keys)
+    )
+    try:
+        with engine.begin() as conn:
+            conn.execute(delete(t).where(cond))
+            conn.execute(t.insert(), prepared)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise DatabaseError(
+            f"cannot write yolo_video_detection: {reason}",
+            hint="check the study database URL and that its schema matches schema.sql",
+        ) from None
+    return len(prepared)
+
+
+def write_image_detections(
+    engine: Engine,
+    rows: list[dict[str, object]],
+    media_keys: list[tuple[int, str, int | str]] | None = None,
+) -> int:
+    """Write ``yolo_image_detection`` rows for a batch of images in one transaction.
+
+    Each row gives study_id, media_id, plateform_id, logo (class name), size (Vigie's size name,
+    written with the study spelling of ``vigie.types.STUDY_DB_SIZE_NAMES``), area,
+    areaPercentage, confidence and x1, y1, x2, y2. Earlier rows of every image of the batch
+    (``media_keys``: (study_id, media_id, platform_id); default: the keys found in ``rows``)
+    are deleted first, so a rerun leaves exactly one set and an image that lost its
+    detections loses its rows.
+
+    Returns:
+        the number of rows inserted.
+
+    Raises:
+        DatabaseError: the database refused the write.
+    """
+    from sqlalchemy import and_, delete, or_
+
+    from vigie.types import STUDY_DB_SIZE_NAMES
+
+    t = yolo_image_detection
+    prepared = []
+    for row in rows:
+        data = dict(row)
+        data["size"] = STUDY_DB_SIZE_NAMES.get(str(data.get("size")), data.get("size"))
+        data["plateform_id"] = str(data.get("plateform_id"))
+        prepared.append(data)
+    keys = {(int(s), str(m), str(p)) for s, m, p in (media_keys or [])}
+    keys |= {(r["study_id"], r["media_id"], r["plateform_id"]) for r in prepared}  # type: ignore[misc]
+    if not keys:
+        return 0
+    cond = or_(
+        *(and_(t.c.study_id == s, t.c.media_id == m, t.c.plateform_id == p) for s, m, p in keys)
+    )
+    try:
+        with engine.begin() as conn:
+            conn.execute(delete(t).where(cond))
+            if prepared:
+                conn.execute(t.insert(), prepared)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise DatabaseError(
+            f"cannot write yolo_image_detection: {reason}",
+            hint="check the study database URL and that its schema matches schema.sql",
+        ) from None
+    return len(prepared)

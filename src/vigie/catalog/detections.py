@@ -28,6 +28,7 @@ from sqlalchemy import (
 from vigie.catalog.schema import metadata
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlalchemy.engine import Row
 
     from vigie.catalog.store import Catalog
@@ -96,6 +97,61 @@ def replace_detections(
     Returns:
         the number of rows inserted.
     """
+    with catalog.transaction() as conn:
+        return _replace(conn, rows_by_item, model_name, run_id, frame_indexes)
+
+
+def record_image_batch(
+    catalog: Catalog,
+    items: Sequence[Mapping[str, Any]],
+    rows_by_key: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    model_name: str,
+    run_id: int | None = None,
+) -> int:
+    """One transaction for a batch of images: upsert ``items`` (media item rows with ``key``,
+    ``kind``, ``status``...), then replace the detections of every item named in ``rows_by_key``
+    (item key -> detection rows). Returns the number of detection rows inserted.
+    """
+    from vigie.catalog.schema import media_items
+    from vigie.catalog.store import upsert, utcnow
+
+    now = utcnow()
+    prepared = []
+    for item in items:
+        row = dict(item)
+        row.setdefault("created_at", now)
+        row["updated_at"] = now
+        row.setdefault("attempts", 0)
+        prepared.append(row)
+    with catalog.transaction() as conn:
+        by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in prepared:
+            by_shape.setdefault(tuple(sorted(row)), []).append(row)
+        for group in by_shape.values():
+            cols = [c for c in group[0] if c not in ("key", "created_at")]
+            upsert(conn, media_items, group, ["key"], update_cols=cols)
+        keys = list(rows_by_key)
+        ids = (
+            dict(
+                conn.execute(
+                    select(media_items.c.key, media_items.c.id).where(media_items.c.key.in_(keys))
+                ).all()
+            )
+            if keys
+            else {}
+        )
+        rows_by_item = {int(ids[k]): rows for k, rows in rows_by_key.items() if k in ids}
+        return _replace(conn, rows_by_item, model_name, run_id, None)
+
+
+def _replace(
+    conn: Connection,
+    rows_by_item: Mapping[int, Sequence[Mapping[str, Any]]],
+    model_name: str,
+    run_id: int | None,
+    frame_indexes: Iterable[int] | None,
+) -> int:
     from vigie.catalog.store import utcnow
 
     if not rows_by_item:
@@ -123,10 +179,9 @@ def replace_detections(
     cond = [detections.c.media_item_id.in_(ids), detections.c.model_name == model_name]
     if frame_indexes is not None:
         cond.append(detections.c.frame_key.in_([int(f) for f in frame_indexes]))
-    with catalog.transaction() as conn:
-        conn.execute(delete(detections).where(*cond))
-        if prepared:
-            conn.execute(detections.insert(), prepared)
+    conn.execute(delete(detections).where(*cond))
+    if prepared:
+        conn.execute(detections.insert(), prepared)
     return len(prepared)
 
 

@@ -1,9 +1,133 @@
-"""CLI commands of the detect stage (registered by vigie.cli.app)."""
+"""``vigie detect``: detect objects in a folder of images (registered by vigie.cli.app)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from vigie.cli import common
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the root app (filled in by the detect issue)."""
+    """Add ``detect`` to the root app."""
+    app.command("detect")(detect)
+
+
+def detect(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Argument(help="a folder of images (or one image)")],
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="weights .pt/.onnx, or a registered model name")
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="output folder (default: workspace)")
+    ] = None,
+    backend: Annotated[
+        str | None, typer.Option("--backend", help="onnx (fast CPU path) | torch")
+    ] = None,
+    conf: Annotated[
+        float | None, typer.Option("--conf", min=0.0, max=1.0, help="confidence threshold")
+    ] = None,
+    iou: Annotated[
+        float | None, typer.Option("--iou", min=0.0, max=1.0, help="NMS IoU threshold")
+    ] = None,
+    imgsz: Annotated[int | None, typer.Option("--imgsz", min=32, help="network input size")] = None,
+    classes: Annotated[
+        str | None,
+        typer.Option("--classes", help="keep only these classes: ids or names, comma-separated"),
+    ] = None,
+    recursive: Annotated[
+        bool, typer.Option("--recursive", "-r", help="also detect in sub-folders")
+    ] = False,
+    save_crops: Annotated[
+        bool, typer.Option("--save-crops", help="write one image per box under crops/<class>/")
+    ] = False,
+    csv: Annotated[
+        bool, typer.Option("--csv", help="write detections.csv, one row per box")
+    ] = False,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="study database URL: write rows into yolo_image_detection"),
+    ] = None,
+    device: Annotated[str | None, typer.Option("--device", help="cpu, 0, ... (torch)")] = None,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="images per inference call")] = 4,
+    no_images: Annotated[
+        bool, typer.Option("--no-images", help="skip the annotated images")
+    ] = False,
+) -> None:
+    """Detect objects in every image of SOURCE: annotated images, JSON, catalog rows.
+
+    Writes detections_images/ and detection_jsons/ (plus crops/ and detections.csv on request)
+    under --out, records the images and boxes in the catalog, and with --db writes the rows
+    into the study database's yolo_image_detection table.
+    """
+    from rich.table import Table
+
+    from vigie.detect import detect as run_detect
+    from vigie.detect import list_images
+    from vigie.errors import ConfigError
+
+    if backend is not None and backend not in ("onnx", "torch"):
+        raise ConfigError(f"unknown backend {backend!r}", hint="use --backend onnx or torch")
+    cfg = common.settings(
+        ctx,
+        detect={
+            "conf": conf,
+            "iou": iou,
+            "imgsz": imgsz,
+            "backend": backend,
+            "out": out,
+        },
+    )
+    d = cfg.detect
+    out_dir = out if out is not None else cfg.workspace / d.out
+    class_list: list[int | str] | None = (
+        [c.strip() for c in classes.split(",") if c.strip()] if classes else None
+    )
+    total = len(list_images(source, recursive))
+    catalog = common.open_catalog(cfg)
+    try:
+        with common.progress() as bar:
+            task = bar.add_task("detect", total=total, rate="")
+            result = run_detect(
+                source,
+                model=model,
+                out=out_dir,
+                backend=d.backend,
+                conf=d.conf,
+                iou=d.iou,
+                imgsz=d.imgsz,
+                classes=class_list,
+                device=device,
+                recursive=recursive,
+                save_images=not no_images,
+                save_crops=save_crops,
+                csv=csv,
+                db_url=db,
+                catalog=catalog,
+                batch=batch,
+                on_progress=lambda n: bar.advance(task, n),
+            )
+    finally:
+        catalog.close()
+    common.console.print(f"detections by {result.model} ({result.backend})", highlight=False)
+    table = Table()
+    table.add_column("class")
+    table.add_column("boxes", justify="right")
+    for name, count in result.per_class.most_common():
+        table.add_row(name, str(count))
+    table.add_row("[bold]all[/]", f"[bold]{result.detections}[/]")
+    common.console.print(table)
+    common.console.print(
+        f"images: {result.images} (done {result.done}, failed {result.failed}) · "
+        f"{result.ms_per_image:.1f} ms/image · outputs in {result.out}",
+        highlight=False,
+    )
+    if result.csv is not None:
+        common.console.print(f"csv: {result.csv}", highlight=False)
+    if db:
+        common.console.print(f"study database: {result.study_rows} rows written", highlight=False)
+    for path, error in result.failures:
+        common.err_console.print(f"[yellow]skipped[/] {path}: {error}", highlight=False)

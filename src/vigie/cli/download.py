@@ -1,9 +1,158 @@
-"""CLI commands of the download stage (registered by vigie.cli.app)."""
+"""``vigie download``: fetch a study's media or any URL list (registered by vigie.cli.app)."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+
+from vigie.cli import common
+
+if TYPE_CHECKING:
+    from vigie.download import DownloadResult
+
+
+class Purpose(StrEnum):
+    dataset = "dataset"
+    media_analysis = "media_analysis"
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the root app (filled in by the download issue)."""
+    """Add ``download`` to the root app."""
+    app.command("download")(download)
+
+
+def download(
+    ctx: typer.Context,
+    study: Annotated[
+        int | None, typer.Option("--study", help="study id (its links in the catalog)", min=0)
+    ] = None,
+    purpose: Annotated[
+        Purpose,
+        typer.Option(
+            "--purpose", help="dataset: frames of short videos; media_analysis: files only"
+        ),
+    ] = Purpose.media_analysis,
+    manifest: Annotated[
+        Path | None,
+        typer.Option(
+            "--manifest",
+            help="manifest from `vigie links` (JSONL or CSV)",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    urls: Annotated[
+        Path | None,
+        typer.Option("--urls", help="file of URLs, one per line", exists=True, dir_okay=False),
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="target folder (default .)")] = None,
+    retry_failed: Annotated[
+        bool,
+        typer.Option("--retry-failed", help="retry only the failed items (.mp4 -> .jpg fallback)"),
+    ] = False,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", help="downloads at once (default 64)", min=1)
+    ] = None,
+    per_host: Annotated[
+        int | None,
+        typer.Option("--per-host", help="downloads at once per host (default 16)", min=1),
+    ] = None,
+    retries: Annotated[
+        int | None, typer.Option("--retries", help="retries of transient errors (default 4)", min=0)
+    ] = None,
+    frame_threshold: Annotated[
+        int | None,
+        typer.Option(
+            "--frame-threshold", help="dataset: longest video cut into frames (default 150)", min=1
+        ),
+    ] = None,
+    allow_private_networks: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-private-networks",
+            help="allow loopback/private/link-local addresses (LAN mirrors, tests)",
+        ),
+    ] = None,
+) -> None:
+    """Download media concurrently, validated, resumably; failures are recorded, not fatal.
+
+    Files are named from the manifest (<study>_<publication>_<platform>.<ext>) or, for a URL
+    list, after the URL's last path segment. Each file is written as .part and renamed only once
+    complete and decoded. A rerun skips what is done; --retry-failed retries only the failures.
+    Failures go to errors_<study>.log and errors_<study>.jsonl in --out.
+
+    Examples:
+
+        vigie download --study 53 --purpose dataset --manifest links_53_links.jsonl --out data
+
+        vigie download --study 53 --purpose media_analysis --retry-failed
+
+        vigie download --urls urls.txt --out downloads
+    """
+    from vigie.download import download as run_download
+
+    cfg = common.settings(
+        ctx,
+        allow_private_networks=True if allow_private_networks else None,
+        download={
+            "out": out,
+            "concurrency": concurrency,
+            "per_host": per_host,
+            "retries": retries,
+            "frame_threshold": frame_threshold,
+        },
+    )
+    cat = common.open_catalog(cfg)
+    try:
+        with common.progress() as bar:
+            task = bar.add_task("download", total=None, rate="")
+            done = [0]
+
+            def on_total(n: int) -> None:
+                bar.update(task, total=n)
+
+            def on_item(item: object) -> None:
+                done[0] += 1
+                elapsed = bar.tasks[0].elapsed or 0.0
+                rate = f"{done[0] / elapsed:.0f} files/s" if elapsed > 0 else ""
+                bar.update(task, advance=1, rate=rate)
+
+            result = run_download(
+                study=study,
+                purpose=purpose.value,
+                manifest=manifest,
+                urls=urls,
+                retry_failed=retry_failed,
+                settings=cfg,
+                catalog=cat,
+                on_item=on_item,
+                on_total=on_total,
+            )
+    finally:
+        cat.close()
+    _summary(result)
+
+
+def _summary(result: DownloadResult) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"download {result.label}")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_row("input items", str(result.total))
+    table.add_row("done", str(result.done))
+    table.add_row("skipped (already done, duplicates)", str(result.skipped))
+    table.add_row("failed", str(result.failed))
+    for reason, n in result.failures.most_common():
+        table.add_row(f"  failed: {reason}", str(n))
+    table.add_row("bytes", f"{result.bytes:,}")
+    table.add_row("files/s", f"{result.files_per_second:.1f}")
+    if result.frames or result.videos_to_cut:
+        table.add_row("frames of short videos", str(result.frames))
+        table.add_row("videos moved to videos_to_be_cut", str(result.videos_to_cut))
+    common.console.print(table)
+    if result.failed:
+        common.console.print(f"failures: {result.error_log} (retry with --retry-failed)")

@@ -1,9 +1,248 @@
-"""CLI commands of the labelstudio stage (registered by vigie.cli.app)."""
+"""``vigie labelstudio`` (alias ``vigie ls``): setup, push, pull.
+
+Examples::
+
+    vigie labelstudio setup --title "Lyon traffic" --labels Car,Pedestrian,Truck,Bus
+    vigie ls push captures/CWL9018 --project 3 --max 500 --batch 50
+    vigie ls push frames/ --project 3 --storage local-files --predictions best.pt
+    vigie ls pull --project 3 --out labelled/
+    vigie ls pull --export export.json --out labelled/ --no-download
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from vigie.cli.common import console, open_catalog, progress, settings
+
+URL_OPT = typer.Option("--url", help="Label Studio URL (default: labelstudio.url)")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the root app (filled in by the labelstudio issue)."""
+    """Add the ``labelstudio`` group and its ``ls`` alias."""
+    group = typer.Typer(
+        help="Label Studio round trip: create a project, push images, pull YOLO labels.",
+        no_args_is_help=True,
+    )
+    group.command("setup")(setup)
+    group.command("push")(push)
+    group.command("pull")(pull)
+    app.add_typer(group, name="labelstudio")
+    app.add_typer(group, name="ls", help="Alias of `vigie labelstudio`.")
+
+
+def _labels(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [name.strip() for name in value.split(",")]
+
+
+def setup(
+    ctx: typer.Context,
+    title: Annotated[str | None, typer.Option("--title", help="project title")] = None,
+    labels: Annotated[
+        str | None,
+        typer.Option("--labels", help="comma-separated class names, in YOLO id order"),
+    ] = None,
+    project: Annotated[int | None, typer.Option("--project", help="reuse this project id")] = None,
+    url: Annotated[str | None, URL_OPT] = None,
+) -> None:
+    """Create a RectangleLabels project, or reuse the one with this id or title (idempotent)."""
+    from vigie.errors import ConfigError
+    from vigie.labelstudio import connect, setup_project
+
+    if title is None and project is None:
+        raise ConfigError("give --title or --project", hint="e.g. --title 'Lyon traffic'")
+    cfg = settings(ctx, labelstudio={"url": url, "labels": _labels(labels)})
+    with connect(cfg) as client:
+        info = setup_project(client, title=title, labels=cfg.labelstudio.labels, project_id=project)
+    state = "created" if info.created else ("updated" if info.updated else "reused")
+    console.print(
+        f"project [bold]{info.id}[/] ({info.title}) {state}: {len(info.config.labels)} labels: "
+        + ", ".join(info.config.labels),
+        highlight=False,
+    )
+
+
+def push(
+    ctx: typer.Context,
+    folder: Annotated[Path, typer.Argument(help="folder of images", exists=True, file_okay=False)],
+    project: Annotated[int, typer.Option("--project", help="target project id")],
+    max_items: Annotated[
+        int | None, typer.Option("--max", min=1, help="import at most N new images this run")
+    ] = None,
+    batch: Annotated[
+        int | None, typer.Option("--batch", min=1, help="images per import request")
+    ] = None,
+    storage: Annotated[str, typer.Option("--storage", help="upload | local-files")] = "upload",
+    predictions: Annotated[
+        Path | None,
+        typer.Option("--predictions", help="model (.pt) whose boxes become pre-annotations"),
+    ] = None,
+    conf: Annotated[float, typer.Option("--conf", help="prediction confidence threshold")] = 0.25,
+    document_root: Annotated[
+        Path | None,
+        typer.Option("--document-root", help="LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT"),
+    ] = None,
+    url: Annotated[str | None, URL_OPT] = None,
+) -> None:
+    """Import the images of FOLDER as tasks, each image once (tracked in the catalog)."""
+    from rich.table import Table
+
+    from vigie.errors import ConfigError
+    from vigie.labelstudio import Predictor, connect
+    from vigie.labelstudio import push as do_push
+
+    if storage not in ("upload", "local-files"):
+        raise ConfigError(f"unknown --storage {storage!r}", hint="use upload or local-files")
+    cfg = settings(
+        ctx,
+        labelstudio={"url": url, "batch": batch, "local_files_document_root": document_root},
+    )
+    predictor = Predictor.from_model(predictions, conf=conf) if predictions else None
+    cat = open_catalog(cfg)
+    try:
+        with connect(cfg) as client, cat.run("labelstudio push", cfg.safe_dump()) as run:
+            with progress() as bar:
+                task = bar.add_task("push", total=None, rate="")
+
+                def advance(n: int) -> None:
+                    bar.advance(task, n)
+
+                result = do_push(
+                    client,
+                    cat,
+                    folder,
+                    project,
+                    storage=storage,
+                    batch=cfg.labelstudio.batch,
+                    max_items=max_items,
+                    document_root=cfg.labelstudio.local_files_document_root,
+                    predictor=predictor,
+                    run_id=run.id,
+                    on_progress=advance,
+                )
+            run.counts.done, run.counts.skipped = result.imported, result.skipped
+            run.counts.failed = result.failed
+            run.counts.extra = {"reconciled": result.reconciled, "predictions": result.predictions}
+    finally:
+        cat.close()
+    table = Table(title=f"push to project {project} ({storage})")
+    for col in ("found", "imported", "already there", "failed", "reconciled", "predictions"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        str(result.found),
+        str(result.imported),
+        str(result.skipped),
+        str(result.failed),
+        str(result.reconciled),
+        str(result.predictions),
+    )
+    console.print(table)
+    if result.left_for_later:
+        console.print(f"{result.left_for_later} images left for a later run (--max)")
+    for path, why in result.failures[:20]:
+        console.print(f"failed: {path}: {why}", highlight=False)
+    if result.failed:
+        raise typer.Exit(1)
+
+
+def pull(
+    ctx: typer.Context,
+    project: Annotated[int | None, typer.Option("--project", help="project id")] = None,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            "--export", help="a JSON or JSON_MIN export file", exists=True, dir_okay=False
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="folder of images/ and labels/")] = Path(
+        "labelstudio"
+    ),
+    download: Annotated[
+        bool, typer.Option("--download/--no-download", help="also get the images")
+    ] = True,
+    snapshot: Annotated[
+        bool, typer.Option("--snapshot", help="read the project through an export snapshot")
+    ] = False,
+    labels: Annotated[
+        str | None,
+        typer.Option("--labels", help="class names in order (default: the project's config)"),
+    ] = None,
+    document_root: Annotated[
+        Path | None,
+        typer.Option("--document-root", help="read local-files images from this folder"),
+    ] = None,
+    url: Annotated[str | None, URL_OPT] = None,
+) -> None:
+    """Write annotated images to OUT/images and one YOLO label file each to OUT/labels."""
+    from rich.table import Table
+
+    from vigie.errors import ConfigError
+    from vigie.labelstudio import LabelStudioClient, connect
+    from vigie.labelstudio import pull as do_pull
+
+    if (project is None) == (export is None):
+        raise ConfigError("give exactly one of --project and --export")
+    cfg = settings(ctx, labelstudio={"url": url, "local_files_document_root": document_root})
+    names = _labels(labels) or (cfg.labelstudio.labels if export is not None else None)
+    need_server = project is not None or (download and cfg.labelstudio_token is not None)
+    client: LabelStudioClient | None = connect(cfg) if need_server else None
+    cat = open_catalog(cfg)
+    try:
+        with cat.run("labelstudio pull", cfg.safe_dump()) as run, progress() as bar:
+            task = bar.add_task("pull", total=None, rate="")
+            result = do_pull(
+                out,
+                client=client,
+                project_id=project,
+                export_file=export,
+                labels=names,
+                download=download,
+                snapshot=snapshot,
+                document_root=cfg.labelstudio.local_files_document_root,
+                allow_private=cfg.allow_private_networks,
+                catalog=cat,
+                on_total=lambda n: bar.update(task, total=n),
+                on_progress=lambda n: bar.advance(task, n),
+            )
+            run.counts.done = result.downloaded
+            run.counts.skipped = result.present
+            run.counts.failed = result.failed + len(result.malformed)
+            run.counts.extra = {"labels": result.labels_written}
+    finally:
+        cat.close()
+        if client is not None:
+            client.close()
+    table = Table(title=f"pull -> {out}")
+    for col in ("tasks", "labelled", "labels", "downloaded", "present", "failed", "malformed"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        str(result.tasks),
+        str(result.labelled),
+        str(result.labels_written),
+        str(result.downloaded),
+        str(result.present),
+        str(result.failed),
+        str(len(result.malformed)),
+    )
+    console.print(table)
+    if result.unannotated or result.cancelled:
+        console.print(
+            f"not annotated: {result.unannotated}, only cancelled annotations: {result.cancelled}"
+        )
+    for where, why in result.malformed[:20]:
+        console.print(f"malformed: {where}: {why}", highlight=False)
+    if download and result.failed:
+        console.print(
+            f"images not downloaded: {result.failed}/{result.labelled} "
+            f"({result.labelled - result.failed}/{result.labelled} ok)",
+            highlight=False,
+        )
+        for name, why in result.failures[:20]:
+            console.print(f"failed: {name}: {why}", highlight=False)
+    if result.failed or result.malformed:
+        raise typer.Exit(1)

@@ -1,9 +1,96 @@
-"""CLI commands of the links stage (registered by vigie.cli.app)."""
+"""``vigie links``: a study's media links from the study database (registered by vigie.cli.app)."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from vigie.cli import common
+
+
+class ManifestFormat(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the root app (filled in by the links issue)."""
+    """Add ``links`` to the root app."""
+    app.command("links")(links)
+
+
+def links(
+    ctx: typer.Context,
+    study: Annotated[int, typer.Option("--study", help="study id", min=0)],
+    date_from: Annotated[
+        str, typer.Option("--from", help="first day (YYYY-MM-DD or ISO date-time), included")
+    ],
+    date_to: Annotated[
+        str, typer.Option("--to", help="last day, included to 23:59:59 when a bare date")
+    ],
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="study database SQLAlchemy URL (default VIGIE_STUDY_DB_URL)"),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="folder of link files and manifest (default .)")
+    ] = None,
+    tag: Annotated[
+        str | None, typer.Option("--tag", help="suffix of the seed's folders (default links)")
+    ] = None,
+    manifest_format: Annotated[
+        ManifestFormat | None, typer.Option("--format", help="manifest format (default jsonl)")
+    ] = None,
+    presign: Annotated[
+        bool | None,
+        typer.Option("--presign/--no-presign", help="presigned S3 URLs (private bucket)"),
+    ] = None,
+) -> None:
+    """Build the download links of a study's validated publications for a period.
+
+    Images (IMAGE, CAROUSEL_ALBUM, photo) and videos (VIDEO, video, animated_gif) get S3 links
+    (<publication>_<platform>.jpg/mp4), except Twitter media which keep their original URL.
+    Writes images_<study>_<tag>/ and videos_<study>_<tag>/ (aws_links.txt, twitter_links.txt),
+    a manifest links_<study>_<tag>.jsonl, and registers every link in the catalog.
+
+    Examples:
+
+        vigie links --study 53 --from 2025-08-01 --to 2025-10-31
+
+        vigie links --study 53 --from 2025-08-01 --to 2025-10-31 --db mysql+pymysql://user@host/study --out links --format csv
+    """
+    from rich.table import Table
+
+    from vigie.links import build_links
+
+    cfg = common.settings(
+        ctx,
+        study_db_url=db,
+        links={
+            "out": out,
+            "tag": tag,
+            "manifest_format": manifest_format.value if manifest_format else None,
+            "presign": presign,
+        },
+    )
+    cat = common.open_catalog(cfg)
+    try:
+        result = build_links(study, date_from, date_to, settings=cfg, catalog=cat)
+    finally:
+        cat.close()
+    table = Table(title=f"study {study} links")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    table.add_row("rows read", str(result.rows))
+    table.add_row("image links", str(result.images))
+    table.add_row("video links", str(result.videos))
+    table.add_row("duplicates removed", str(result.duplicates))
+    for name, n in sorted(result.unknown_types.items()):
+        table.add_row(f"unknown type {name!r} (skipped)", str(n))
+    table.add_row("twitter rows without URL (skipped)", str(len(result.missing_url)))
+    common.console.print(table)
+    for platform, publication in result.missing_url[:20]:
+        common.console.print(f"no media_url: platform {platform}, publication {publication}")
+    common.console.print(f"manifest: {result.manifest}")

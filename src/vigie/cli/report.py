@@ -1,9 +1,54 @@
-"""CLI commands of the report stage (registered by vigie.cli.app)."""
+"""``vigie report``: a static HTML report of the catalog (one folder, opens from disk)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from vigie.cli.common import console, open_catalog, settings
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the root app (filled in by the report issue)."""
+    """Add ``vigie report`` to the root app."""
+    app.command("report")(report)
+
+
+def report(
+    ctx: typer.Context,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="report folder (default: <workspace>/report)"),
+    ] = None,
+    title: Annotated[str, typer.Option("--title", help="title of the page")] = "Vigie report",
+    samples: Annotated[
+        int, typer.Option("--samples", min=0, max=100, help="annotated sample images to include")
+    ] = 8,
+) -> None:
+    """Build the HTML report: objects per camera over time, per study and platform, track
+    timelines, training curves, download and capture health, and annotated samples.
+
+    Example: vigie report --out report && open report/index.html
+    """
+    from rich.table import Table
+
+    from vigie.report import build_report
+
+    cfg = settings(ctx)
+    target = out if out is not None else cfg.workspace / "report"
+    catalog = open_catalog(cfg)
+    try:
+        index = build_report(catalog, target, title=title, max_samples=samples)
+    finally:
+        catalog.close()
+    images = len(list((index.parent / "img").glob("*.jpg")))
+    html = index.read_text(encoding="utf-8")
+    table = Table(title="report")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    table.add_row("page", str(index))
+    table.add_row("charts", str(html.count('<svg class="chart"')))
+    table.add_row("sample images", str(images))
+    table.add_row("sections without data", str(html.count('class="empty"')))
+    console.print(table)

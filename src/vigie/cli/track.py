@@ -1,9 +1,213 @@
-"""CLI commands of the track stage (registered by vigie.cli.app)."""
+"""CLI commands of the track stage: ``vigie track`` and ``vigie eval-track``."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from vigie.cli import common
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the root app (filled in by the track issue)."""
+    """Add ``track`` and ``eval-track`` to the root app."""
+    app.command("track")(track)
+    app.command("eval-track")(eval_track)
+
+
+def _seconds(value: str | None, flag: str) -> float | None:
+    """``12.5``, ``1:30`` or ``00:01:30.250`` as seconds."""
+    from vigie.errors import ConfigError
+
+    if value is None:
+        return None
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return float(value)
+    m = re.fullmatch(r"(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)", value)
+    if not m:
+        raise ConfigError(f"{flag} {value!r} is not a time", hint="use seconds or hh:mm:ss.mmm")
+    h, mnt, s = m.groups()
+    return int(h or 0) * 3600 + int(mnt) * 60 + float(s)
+
+
+def _line(value: str | None) -> tuple[float, float, float, float] | None:
+    from vigie.errors import ConfigError
+
+    if value is None:
+        return None
+    try:
+        x1, y1, x2, y2 = (float(v) for v in value.split(","))
+    except ValueError:
+        raise ConfigError(
+            f"--line {value!r} is not x1,y1,x2,y2", hint="e.g. --line 0,360,1280,360"
+        ) from None
+    if (x1, y1) == (x2, y2):
+        raise ConfigError("--line needs two different points")
+    return x1, y1, x2, y2
+
+
+def track(
+    ctx: typer.Context,
+    sources: Annotated[list[Path], typer.Argument(help="videos, or folders of videos")],
+    model: Annotated[str, typer.Option("--model", "-m", help="detector weights (.pt or .onnx)")],
+    tracker: Annotated[
+        str | None,
+        typer.Option(help="vigie (default) | sort | bytetrack | botsort | ocsort"),
+    ] = None,
+    conf: Annotated[float | None, typer.Option(help="minimum detection confidence")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="output folder (default: <workspace>/tracks)")
+    ] = None,
+    min_frames: Annotated[
+        int | None, typer.Option(help="drop tracks seen in fewer frames (default 3)")
+    ] = None,
+    stride: Annotated[int | None, typer.Option(help="analyse every Nth frame")] = None,
+    start: Annotated[str | None, typer.Option(help="start time (seconds or hh:mm:ss.mmm)")] = None,
+    end: Annotated[str | None, typer.Option(help="end time (seconds or hh:mm:ss.mmm)")] = None,
+    line: Annotated[
+        str | None, typer.Option(help="counting line x1,y1,x2,y2 (pixels): crossings per class")
+    ] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="study database URL: write yolo_video_detection")
+    ] = None,
+    backend: Annotated[str | None, typer.Option(help="detector backend: onnx | torch")] = None,
+    imgsz: Annotated[int | None, typer.Option(help="detector input size")] = None,
+    batch: Annotated[int | None, typer.Option(help="frames per detector call")] = None,
+    video: Annotated[
+        bool | None, typer.Option("--video/--no-video", help="write the annotated MP4")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="analyse again videos already done")] = False,
+) -> None:
+    """Detect and track objects in videos: annotated MP4, per-track JSON/CSV, MOT text, counts.
+
+    Example: vigie track videos/ --model best.pt --tracker vigie --line 0,360,1280,360
+    """
+    from vigie.errors import ConfigError
+
+    if backend is not None and backend not in ("onnx", "torch"):
+        raise ConfigError(f"unknown backend {backend!r}", hint="use onnx or torch")
+    cfg = common.settings(
+        ctx,
+        track={
+            "tracker": tracker,
+            "conf": conf,
+            "min_frames": min_frames,
+            "stride": stride,
+            "batch": batch,
+            "video": video,
+        },
+        detect={"backend": backend, "imgsz": imgsz},
+    )
+    from vigie.track import TrackOptions
+    from vigie.track import track as run_track
+    from vigie.track.trackers import TRACKERS
+
+    t = cfg.track
+    name = t.tracker.lower()
+    if name not in TRACKERS:
+        raise ConfigError(
+            f"unknown tracker {t.tracker!r}", hint=f"use one of: {', '.join(TRACKERS)}"
+        )
+    params: dict[str, Any] = {}
+    if name == "sort":
+        params = {"max_age": t.max_age, "min_hits": t.min_hits, "iou_threshold": t.iou_threshold}
+    opts = TrackOptions(
+        tracker=name,
+        tracker_params=params,
+        conf=t.conf,
+        min_frames=t.min_frames,
+        stride=t.stride,
+        start=_seconds(start, "--start"),
+        end=_seconds(end, "--end"),
+        line=_line(line),
+        batch=t.batch,
+        video=t.video,
+    )
+    catalog = common.open_catalog(cfg)
+    try:
+        with common.progress() as bar:
+            tasks: dict[str, Any] = {}
+
+            def report(name: str, done: int, total: int | None) -> None:
+                if name not in tasks:
+                    tasks[name] = bar.add_task(name, total=total, rate="")
+                bar.update(tasks[name], completed=done)
+
+            result = run_track(
+                sources,
+                model=model,
+                out=out
+                if out is not None
+                else (t.out if t.out.is_absolute() else cfg.workspace / t.out),
+                options=opts,
+                backend=cfg.detect.backend,
+                imgsz=cfg.detect.imgsz,
+                catalog=catalog,
+                db_url=db,
+                force=force,
+                progress=report,
+            )
+    finally:
+        catalog.close()
+    _summary(result)
+
+
+def _summary(result: Any) -> None:
+    from rich.table import Table
+
+    table = Table(title="vigie track")
+    for col in ("video", "status", "frames", "frames/s", "tracks", "counts", "crossings", "note"):
+        table.add_column(col)
+    for r in result.results:
+        counts = ", ".join(f"{k}={v}" for k, v in r.counts.items())
+        crossings = ", ".join(
+            f"{k} in={v.get('in', 0)} out={v.get('out', 0)}" for k, v in r.crossings.items()
+        )
+        table.add_row(
+            r.video.name,
+            r.status,
+            str(r.frames_analysed),
+            f"{r.frames_analysed / r.seconds:.1f}" if r.seconds > 0 else "-",
+            str(len(r.tracks)) if r.status != "skipped" else "-",
+            counts,
+            crossings,
+            r.error or r.warning or "",
+        )
+    common.console.print(table)
+    c = result.counts
+    common.console.print(
+        f"done {c.done}, skipped {c.skipped}, failed {c.failed}, tracks {c.extra.get('tracks', 0)}"
+    )
+
+
+def eval_track(
+    gt: Annotated[Path, typer.Option("--gt", help="ground truth, MOT format", exists=True)],
+    pred: Annotated[Path, typer.Option("--pred", help="tracker output, MOT format", exists=True)],
+    as_json: Annotated[bool, typer.Option("--json", help="print the metrics as JSON")] = False,
+) -> None:
+    """HOTA, MOTA and IDF1 of a tracker's output against ground truth (MOT text files).
+
+    Example: vigie eval-track --gt gt.txt --pred tracks/clip.mot.txt
+    """
+    import json
+
+    from rich.table import Table
+
+    from vigie.track import evaluate
+
+    metrics = evaluate(gt.read_text(encoding="utf-8"), pred.read_text(encoding="utf-8"))
+    if as_json:
+        typer.echo(json.dumps(metrics, indent=2))
+        return
+    table = Table(title=f"{pred.name} vs {gt.name}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    order = ("hota", "mota", "idf1", "deta", "assa", "loca", "motp")
+    for key in (*order, *(k for k in metrics if k not in order)):
+        value = metrics[key]
+        counted = key.startswith("num_") or key.startswith("mostly_")
+        text = str(int(value)) if counted and value == value else f"{value:.4f}"
+        table.add_row(key.upper() if key in order[:3] else key, text)
+    common.console.print(table)

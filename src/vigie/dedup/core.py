@@ -14,6 +14,7 @@ from PIL import Image, UnidentifiedImageError
 
 from vigie.dedup.hashing import hamming, image_hash
 from vigie.dedup.index import group_near_duplicates
+from vigie.dedup.sequence import keep_decisions
 from vigie.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,7 @@ def find_duplicates(
     fast: bool = True,
     workers: int | None = None,
     on_progress: Callable[[int], None] | None = None,
+    consecutive: bool = False,
 ) -> DedupReport:
     """Group near-duplicate images across a whole folder; optionally move duplicates aside.
 
@@ -133,6 +135,9 @@ def find_duplicates(
         recursive: scan sub-folders too.
         hash_size, fast, workers: see :func:`vigie.dedup.image_hash`; threads used to hash.
         on_progress: called with 1 after each file is hashed.
+        consecutive: compare each image only with the last kept one of its folder, in name
+            order (the capture rule, for folders of ``YYYYmmddHHMMSS.jpg`` frames); decisions
+            are those of a full-decode imagehash (:func:`vigie.dedup.keep_decisions`).
 
     Raises:
         ConfigError: ``folder`` is not a directory, or a bad threshold/method.
@@ -147,27 +152,11 @@ def find_duplicates(
     dest = Path(move_to) if move_to is not None else None
     paths = list_images(root, recursive, exclude=dest)
     report = DedupReport(folder=root, method=method, threshold=threshold, scanned=len(paths))
-    hashed = hash_files(paths, method, hash_size, fast, workers, on_progress)
-    good: list[Path] = []
-    values: list[int] = []
-    for path, res in zip(paths, hashed, strict=True):
-        if isinstance(res, str):
-            log.warning("cannot read %s: %s", path, res)
-            report.failures.append((path, res))
-        else:
-            good.append(path)
-            values.append(res)
-    for idx in group_near_duplicates(values, threshold, nbits=hash_size * hash_size):
-        if len(idx) < 2:
-            continue
-        members = sorted(idx, key=lambda i: (_mtime(good[i]), str(good[i])))
-        keep, rest = members[0], members[1:]
-        report.groups.append(
-            DuplicateGroup(
-                keep=good[keep],
-                duplicates=[good[i] for i in rest],
-                max_distance=max(hamming(values[keep], values[i]) for i in rest),
-            )
+    if consecutive:
+        _consecutive_groups(report, paths, threshold, method, hash_size, workers, on_progress)
+    else:
+        _index_groups(
+            report, paths, hash_files(paths, method, hash_size, fast, workers, on_progress)
         )
     report.groups.sort(key=lambda g: str(g.keep))
     if dest is not None:
@@ -183,3 +172,64 @@ def _mtime(path: Path) -> float:
         return path.stat().st_mtime
     except OSError:
         return float("inf")
+
+
+def _index_groups(report: DedupReport, paths: list[Path], hashed: list[int | str]) -> None:
+    good: list[Path] = []
+    values: list[int] = []
+    for path, res in zip(paths, hashed, strict=True):
+        if isinstance(res, str):
+            log.warning("cannot read %s: %s", path, res)
+            report.failures.append((path, res))
+        else:
+            good.append(path)
+            values.append(res)
+    nbits = max([64, *(v.bit_length() for v in values)])
+    for idx in group_near_duplicates(values, report.threshold, nbits=nbits):
+        if len(idx) < 2:
+            continue
+        members = sorted(idx, key=lambda i: (_mtime(good[i]), str(good[i])))
+        keep, rest = members[0], members[1:]
+        report.groups.append(
+            DuplicateGroup(
+                keep=good[keep],
+                duplicates=[good[i] for i in rest],
+                max_distance=max(hamming(values[keep], values[i]) for i in rest),
+            )
+        )
+
+
+def _consecutive_groups(
+    report: DedupReport,
+    paths: list[Path],
+    threshold: int,
+    method: str,
+    hash_size: int,
+    workers: int | None,
+    on_progress: Callable[[int], None] | None,
+) -> None:
+    by_folder: dict[Path, list[Path]] = {}
+    for p in paths:
+        by_folder.setdefault(p.parent, []).append(p)
+    for frames in by_folder.values():
+        frames.sort(key=lambda p: p.name)
+        dec = keep_decisions(frames, threshold, method, hash_size, workers, on_progress=on_progress)
+        for i, err in sorted(dec.errors.items()):
+            log.warning("cannot read %s: %s", frames[i], err)
+            report.failures.append((frames[i], err))
+        runs: list[tuple[int, list[int]]] = []  # (kept frame, the frames dropped after it)
+        for i, keep in enumerate(dec.keep):
+            if keep:
+                runs.append((i, []))
+            elif keep is False and runs:
+                runs[-1][1].append(i)
+        for keep_i, dups in runs:
+            if dups:
+                ref = dec.hashes[keep_i] or 0
+                report.groups.append(
+                    DuplicateGroup(
+                        keep=frames[keep_i],
+                        duplicates=[frames[i] for i in dups],
+                        max_distance=max(hamming(ref, dec.hashes[i] or 0) for i in dups),
+                    )
+                )

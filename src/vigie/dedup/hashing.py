@@ -87,11 +87,49 @@ def hashes_pil(image: Image.Image, hash_size: int = 8) -> dict[str, int]:
     return {m: fn(grey, hash_size) for m, fn in _HASHERS.items()}
 
 
-def _draft_size(method: str, hash_size: int) -> tuple[int, int]:
+def _draft_side(method: str, hash_size: int) -> int:
     # Ask for a picture at least 4x the thumbnail the hash resizes to, so LANCZOS still has
     # several source pixels per output pixel and the result matches the full decode.
     side = hash_size * _PHASH_FACTOR if method == "phash" else hash_size + 1
-    return side * 4, side * 4
+    return side * 4
+
+
+def _cv2_reduced_grey(data: bytes, scale: int) -> Image.Image | None:
+    """libjpeg's 1/scale greyscale decode through OpenCV (same pixels as Pillow's draft mode,
+    with less overhead), or None when OpenCV is unavailable or refuses the file."""
+    try:
+        import cv2
+    except ImportError:  # pragma: no cover - opencv is a core dependency
+        return None
+    flags = {
+        2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
+        4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
+        8: cv2.IMREAD_REDUCED_GRAYSCALE_8,
+    }
+    arr = cv2.imdecode(np.frombuffer(data, np.uint8), flags[scale] | cv2.IMREAD_IGNORE_ORIENTATION)
+    return None if arr is None or arr.ndim != 2 else Image.fromarray(arr)
+
+
+def reduced_grey(data: bytes, side: int) -> Image.Image:
+    """The picture in greyscale, decoded at the smallest JPEG scale (1/2, 1/4, 1/8) that keeps
+    both sides >= ``side``; other formats are decoded in full.
+
+    Raises:
+        OSError / PIL.UnidentifiedImageError: not a decodable image.
+        PIL.Image.DecompressionBombWarning / DecompressionBombError: too many pixels.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with Image.open(io.BytesIO(data)) as im:  # reads the header only
+            if im.format == "JPEG" and im.mode in ("L", "RGB"):
+                ratio = min(im.size[0] // side, im.size[1] // side)
+                scale = next((s for s in (8, 4, 2) if ratio >= s), 1)
+                if scale > 1:
+                    grey = _cv2_reduced_grey(data, scale)
+                    if grey is not None:
+                        return grey
+                im.draft("L", (side, side))
+            return im.convert("L")
 
 
 def image_hash(
@@ -106,7 +144,7 @@ def image_hash(
         source: a path or the encoded bytes (JPEG, PNG, GIF, WEBP...).
         method: ``"ahash"`` (the seed's ``imagehash.average_hash``), ``"phash"`` or ``"dhash"``.
         hash_size: side of the hash grid; the hash has ``hash_size**2`` bits (64 by default).
-        fast: decode JPEGs at reduced size (Pillow draft mode); ``False`` decodes every pixel,
+        fast: decode JPEGs at reduced size (libjpeg DCT scaling); ``False`` decodes every pixel,
             exactly like ``imagehash.<method>(Image.open(source))``.
 
     Raises:
@@ -117,10 +155,11 @@ def image_hash(
     hasher = _check_method(method)
     if hash_size < 2:
         raise ValueError("hash_size must be at least 2")
+    if fast:
+        data = bytes(source) if isinstance(source, bytes | bytearray) else Path(source).read_bytes()
+        return hasher(reduced_grey(data, _draft_side(method, hash_size)), hash_size)
     fp = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         with Image.open(fp) as im:
-            if fast and im.format == "JPEG":
-                im.draft("L", _draft_size(method, hash_size))
             return hasher(im.convert("L"), hash_size)

@@ -147,10 +147,7 @@ class Scene:
     def _full_box(self, obj: _Object, frame: int) -> tuple[float, float, float, float]:
         lane = self.lanes[obj.lane]
         travelled = (frame - obj.spawn) * abs(lane.speed)
-        if lane.speed > 0:
-            x1 = -obj.width + travelled
-        else:
-            x1 = self.width - travelled
+        x1 = -obj.width + travelled if lane.speed > 0 else self.width - travelled
         y2 = lane.y_bottom
         return x1, y2 - obj.height, x1 + obj.width, y2
 
@@ -269,7 +266,7 @@ def _draw(img: Image, obj: _Object, box: tuple[float, float, float, float], k: f
             _disc(img, cx, y2 - 0.2 * h, 0.2 * h, dark)
     elif obj.class_name == "Bus":
         _fill(img, x1, y1, x2, y2 - 0.15 * h, (235, 190, 30))
-        for wx in np.arange(x1 + 0.05 * w, x2 - 0.1 * w, 0.12 * w):
+        for wx in np.arange(x1 + 0.05 * w, x2 - 0.1 * w, 0.12 * w).tolist():
             _fill(img, wx, y1 + 0.15 * h, wx + 0.08 * w, y1 + 0.5 * h, glass)
         _fill(img, x1, y1 + 0.62 * h, x2, y1 + 0.7 * h, (200, 40, 40))
         for cx in (x1 + 0.15 * w, x2 - 0.15 * w):

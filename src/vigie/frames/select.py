@@ -94,7 +94,9 @@ def sample_sorted(candidates: Sequence[int], count: int, seed: int) -> list[int]
     return [candidates[i] for i in sorted(picks)]
 
 
-def cap(candidates: Sequence[int], max_count: int | None, strategy: Strategy, seed: int) -> list[int]:
+def cap(
+    candidates: Sequence[int], max_count: int | None, strategy: Strategy, seed: int
+) -> list[int]:
     """Keep at most ``max_count`` candidates, chosen by ``strategy``."""
     if max_count is None or len(candidates) <= max_count:
         return list(candidates)
@@ -220,5 +222,5 @@ def seed_selection_indices(
     frames as the seed did on the videos where the seed was right.
     """
     first = int(start_sec * fps)
-    step = int(value) if mode == "step" else max(1, int(round(fps * value)))
+    step = int(value) if mode == "step" else max(1, round(fps * value))
     return list(range(first, total, step))

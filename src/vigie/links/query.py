@@ -70,6 +70,12 @@ def parse_bound(value: str | date | datetime, *, end: bool) -> datetime:
         ) from None
 
 
+def _as_datetime(value: object) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))  # SQLite returns text for untyped columns
+
+
 def select_study_media(
     engine: Engine, study: int, start: datetime, end: datetime
 ) -> list[StudyMediaRow]:
@@ -90,7 +96,7 @@ def select_study_media(
                     media_type=r.media_type,
                     status=r.status,
                     platform_name=r.platform_name,
-                    published_at=r.publication_datetime,
+                    published_at=_as_datetime(r.publication_datetime),
                 )
                 for r in result
             ]

@@ -79,32 +79,37 @@ class _Object:
 
 def _pedestrians(rng: np.random.Generator, frames: int, w: int, h: int) -> list[_Object]:
     objs: list[_Object] = []
-    n = 14
-    for oid in range(1, n + 1):
+    for oid in range(1, 15):
         height = float(rng.uniform(90, 150))
         width = height * float(rng.uniform(0.35, 0.45))
         cls = 1 if rng.random() < 0.15 else 0
-        speed = float(rng.uniform(1.2, 3.0)) * (2.0 if cls == 1 else 1.0)
+        speed = float(rng.uniform(1.5, 3.5)) * (2.0 if cls == 1 else 1.0)
         y = float(rng.uniform(0.35, 0.85) * h)
-        start = int(rng.integers(0, frames // 2))
-        left_to_right = bool(rng.random() < 0.5)
-        x0, x1 = (-width / 2 + 2, w + width / 2 - 2)
-        if not left_to_right:
-            x0, x1 = x1, x0
-        dy = float(rng.uniform(-0.25, 0.25)) * h
-        dur = int(abs(x1 - x0) / speed)
-        keys = [(start, x0, y), (start + dur, x1, y + dy)]
-        if rng.random() < 0.3:  # turns back before the far edge: leaves where it entered
-            turn = start + int(dur * rng.uniform(0.35, 0.7))
-            tx = x0 + (x1 - x0) * (turn - start) / dur
-            ty = y + dy * (turn - start) / dur
-            keys = [(start, x0, y), (turn, tx, ty), (turn + (turn - start), x0, ty)]
-            end = keys[-1][0]
-            if rng.random() < 0.6:  # ... and comes back in after a while
-                back = end + int(rng.integers(20, 60))
-                keys += [(back, x0, ty), (back + (back - end) * 4, x0 + (tx - x0) * 0.8, ty)]
+        start = int(rng.integers(-250, int(frames * 0.6)))  # some are already in view
+        sign = 1.0 if rng.random() < 0.5 else -1.0
+        x0 = -width / 2 + 2 if sign > 0 else w + width / 2 - 2
+        if rng.random() < 0.7:  # crosses the view
+            x1 = w + width / 2 - 2 if sign > 0 else -width / 2 + 2
+            dur = int(abs(x1 - x0) / speed)
+            dy = float(rng.uniform(-0.2, 0.2)) * h
+            keys = [(start, x0, y), (start + dur, x1, y + dy)]
+        else:  # walks in, turns back, leaves, and comes in again a moment later
+            walk = int(rng.integers(60, 200))
+            tx = x0 + sign * speed * walk
+            out_at = start + 2 * walk
+            back = out_at + int(rng.integers(20, 60))
+            walk2 = int(rng.integers(60, 200))
+            keys = [
+                (start, x0, y),
+                (start + walk, tx, y),
+                (out_at, x0, y),
+                (back, x0, y),
+                (back + walk2, x0 + sign * speed * walk2, y),
+            ]
         objs.append(
-            _Object(oid, cls, width, height, keys, float(rng.uniform(0, 6)), float(rng.uniform(0, 6)))
+            _Object(
+                oid, cls, width, height, keys, float(rng.uniform(0, 6)), float(rng.uniform(0, 6))
+            )
         )
     return objs
 
@@ -236,7 +241,5 @@ def simulate(
             cls = int(rng.choice(list(names)))
             rows.append([x, y, x + fw, y + fh, rng.uniform(0.35, 0.6), cls])
         arr = np.array(rows, dtype=np.float64).reshape(-1, 6)
-        if len(arr):
-            arr = arr[rng.permutation(len(arr))]
-        dets.append(arr)
+        dets.append(arr[rng.permutation(len(arr))] if len(arr) else arr)
     return SimulatedScene(kind, seed, w, h, fps, dict(names), gts, dets)

@@ -1,0 +1,146 @@
+"""The capture loop: poll each camera on its grid, keep only new pictures, record every poll.
+
+Each camera runs as one asyncio task with its own folder and state (last kept picture, ETag /
+Last-Modified, Retry-After). Every poll ends as one catalog item: ``done`` (file kept),
+``duplicate`` (same bytes, same picture within the hash threshold, or 304) or ``failed`` with an
+``error_class``. SIGINT/SIGTERM set a stop flag: the frame in flight may finish within
+``stop_grace`` seconds, then the run ends with the run record marked ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from vigie.capture.registry import Camera, name_from_url, safe_name
+from vigie.capture.runner import Runner
+from vigie.capture.state import FRAME_NAME, CameraStats, CaptureResult, last_kept_frame
+from vigie.catalog import Catalog
+from vigie.config import CaptureSettings, Settings, load_settings
+from vigie.errors import ConfigError
+
+__all__ = ["FRAME_NAME", "CameraStats", "CaptureResult", "capture", "last_kept_frame"]
+
+
+def _resolve_cameras(
+    urls: list[str], names: list[str], cameras: list[Camera], image_url: str | None
+) -> list[Camera]:
+    cams = list(cameras)
+    if not urls and not cams and image_url:
+        urls = [image_url]
+    if urls:
+        if names and len(names) != len(urls):
+            raise ConfigError(
+                f"{len(names)} --camera names for {len(urls)} --url",
+                hint="give one --camera NAME per --url, in the same order, or none",
+            )
+        for i, url in enumerate(urls):
+            name = safe_name(names[i]) if names else name_from_url(url)
+            cams.append(Camera(name=name, url=url))
+    if not cams:
+        raise ConfigError(
+            "no camera to capture",
+            hint="give --url URL, --cameras FILE, or IMAGE_URL in the environment or .env",
+        )
+    seen: Counter[str] = Counter()
+    out = []
+    for cam in cams:
+        if not cam.url.lower().startswith(("http://", "https://")):
+            raise ConfigError(f"not an http(s) camera URL: {cam.url}")
+        seen[cam.name] += 1
+        if seen[cam.name] > 1:
+            cam = Camera(**{**cam.as_dict(), "name": f"{cam.name}_{seen[cam.name]}"})
+        out.append(cam)
+    return out
+
+
+def _capture_settings(cfg: Settings, overrides: dict[str, Any]) -> CaptureSettings:
+    from pydantic import ValidationError
+
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return CaptureSettings.model_validate({**cfg.capture.model_dump(), **given})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(
+            f"invalid capture setting {'.'.join(map(str, first['loc']))}: {first['msg']}"
+        ) from None
+
+
+def capture(
+    urls: list[str] | None = None,
+    *,
+    names: list[str] | None = None,
+    cameras: list[Camera] | None = None,
+    every: float | None = None,
+    count: int | None = None,
+    out: Path | str | None = None,
+    method: str | None = None,
+    threshold: int | None = None,
+    timezone: str | None = None,
+    timeout: float | None = None,
+    settings: Settings | None = None,
+    catalog: Catalog | None = None,
+    stop_event: threading.Event | None = None,
+    on_poll: Callable[[CameraStats, str], None] | None = None,
+) -> CaptureResult:
+    """Poll cameras on a fixed schedule and keep each new picture once.
+
+    Args:
+        urls: snapshot URLs (any http(s) address, LAN and loopback included).
+        names: folder names for ``urls`` (default: the URL's file stem).
+        cameras: cameras from a registry (:func:`vigie.capture.list_cameras`).
+        every, count, out, method, threshold, timezone, timeout: override ``settings.capture``
+            (``count`` polls per camera, 0 = until stopped).
+        settings: the settings (default :func:`vigie.config.load_settings`); ``image_url`` is
+            used when no URL or camera is given.
+        catalog: the catalog to record into (default: the one of ``settings``).
+        stop_event: set it to stop (SIGINT/SIGTERM do the same in the main thread).
+        on_poll: called after every poll with the camera's stats and the outcome
+            (``"done"``, ``"duplicate"`` or ``"failed"``).
+
+    Raises:
+        ConfigError: no camera, a bad URL or a bad setting.
+    """
+    cfg = settings or load_settings()
+    cap = _capture_settings(
+        cfg,
+        {
+            "every": every,
+            "count": count,
+            "out": out,
+            "hash": method,
+            "threshold": threshold,
+            "timezone": timezone,
+            "timeout": timeout,
+        },
+    )
+    cams = _resolve_cameras(list(urls or []), list(names or []), list(cameras or []), cfg.image_url)
+    own_catalog = catalog is None
+    cat = catalog or Catalog.from_settings(cfg)
+    try:
+        run_config = cfg.safe_dump()
+        run_config["capture"] = cap.model_dump(mode="json")
+        run_config["cameras"] = [c.as_dict() for c in cams]
+        run_id = cat.start_run("capture", run_config)
+        runner = Runner(cap, cat, run_id, on_poll)
+        result = CaptureResult(run_id=run_id, cameras=[])
+        try:
+            states = [runner.prepare(cam) for cam in cams]
+            result.cameras = [s.stats for s in states]
+            result.interrupted = asyncio.run(runner.run_all(states, stop_event))
+            result.frames = runner.frames
+        except BaseException as exc:
+            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            cat.finish_run(run_id, status, runner.counts(), error=str(exc)[:2000] or None)
+            raise
+        status = "interrupted" if result.interrupted else "done"
+        cat.finish_run(run_id, status, runner.counts())
+        return result
+    finally:
+        if own_catalog:
+            cat.close()

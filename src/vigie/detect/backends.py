@@ -1,0 +1,270 @@
+"""Detectors: the ultralytics (torch) backend and the ONNX Runtime backend.
+
+Both take RGB uint8 images, letterbox each group of same-sized images to the smallest stride
+multiple (as ultralytics does for a batch of one shape), and return :class:`vigie.types.Detections`.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from vigie.detect.export import onnx_path_for
+from vigie.detect.postprocess import decode_predictions, letterbox, scale_boxes, to_tensor
+from vigie.errors import ConfigError, ModelError, require
+from vigie.types import Detections
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from vigie.catalog import Catalog
+
+log = logging.getLogger(__name__)
+
+
+def _groups_by_shape(images: list[Any]) -> dict[tuple[int, ...], list[int]]:
+    groups: dict[tuple[int, ...], list[int]] = defaultdict(list)
+    for i, img in enumerate(images):
+        groups[tuple(img.shape)].append(i)
+    return groups
+
+
+def _check_images(images: list[Any]) -> None:
+    for img in images:
+        if not (isinstance(img, np.ndarray) and img.ndim == 3 and img.shape[2] == 3):
+            raise ConfigError(
+                "a detector takes HxWx3 uint8 RGB arrays",
+                hint=f"got {type(img).__name__} {getattr(img, 'shape', '')}",
+            )
+
+
+def _empty(names: dict[int, str], h: int, w: int) -> Detections:
+    return Detections(
+        np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64), names, w, h
+    )
+
+
+class TorchDetector:
+    """Ultralytics' own predictor (the reference the ONNX backend is checked against)."""
+
+    backend = "torch"
+
+    def __init__(
+        self,
+        source: str,
+        *,
+        conf: float,
+        iou: float,
+        imgsz: int,
+        classes: list[int] | None,
+        device: str | None,
+        label: str,
+    ) -> None:
+        from vigie.train import ultralytics_offline
+
+        with ultralytics_offline():
+            from ultralytics import YOLO
+
+            try:
+                self.model = YOLO(source)
+            except Exception as exc:
+                raise ModelError(f"cannot load the model {source}: {exc}") from None
+        self.names: dict[int, str] = {int(k): str(v) for k, v in self.model.names.items()}
+        self.conf, self.iou, self.imgsz, self.classes = conf, iou, imgsz, classes
+        self.device = device
+        self.label = label
+
+    def predict(self, images: list[Any]) -> list[Detections]:
+        """Detect objects in RGB images; one :class:`Detections` per image, in order."""
+        _check_images(images)
+        out: list[Detections | None] = [None] * len(images)
+        for idxs in _groups_by_shape(images).values():
+            bgr = [np.ascontiguousarray(images[i][..., ::-1]) for i in idxs]
+            with _no_grad():
+                results = self.model.predict(
+                    bgr,
+                    conf=self.conf,
+                    iou=self.iou,
+                    imgsz=self.imgsz,
+                    classes=self.classes,
+                    device=self.device,
+                    verbose=False,
+                    save=False,
+                )
+            for i, res in zip(idxs, results, strict=True):
+                h, w = images[i].shape[:2]
+                boxes: Any = getattr(res, "boxes", None)
+                out[i] = Detections(
+                    boxes.xyxy.cpu().numpy().astype(np.float32),
+                    boxes.conf.cpu().numpy().astype(np.float32),
+                    boxes.cls.cpu().numpy().astype(np.int64),
+                    self.names,
+                    w,
+                    h,
+                )
+        return [d for d in out if d is not None]
+
+
+def _no_grad() -> Any:
+    import torch
+
+    return torch.inference_mode()
+
+
+class OnnxDetector:
+    """ONNX Runtime on an ultralytics export; numpy pre- and post-processing, no torch."""
+
+    backend = "onnx"
+
+    def __init__(
+        self,
+        onnx_path: Path,
+        *,
+        conf: float,
+        iou: float,
+        imgsz: int,
+        classes: list[int] | None,
+        device: str | None,
+        label: str,
+        threads: int | None = None,
+    ) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        # Idle ORT threads spin by default: on a busy CPU that starves our decode and write
+        # threads (measured 4x slower per image on 2 shared cores), so let them sleep.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+        if threads:
+            options.intra_op_num_threads = threads
+        providers = ["CPUExecutionProvider"]
+        if device not in (None, "cpu") and "CUDAExecutionProvider" in ort.get_available_providers():
+            providers.insert(0, "CUDAExecutionProvider")
+        try:
+            self.session = ort.InferenceSession(str(onnx_path), options, providers=providers)
+        except Exception as exc:
+            raise ModelError(f"cannot load the ONNX model {onnx_path}: {exc}") from None
+        meta = self.session.get_modelmeta().custom_metadata_map
+        self.names = {int(k): str(v) for k, v in ast.literal_eval(meta["names"]).items()}
+        self.stride = int(meta.get("stride", 32))
+        self.input_name = self.session.get_inputs()[0].name
+        self.onnx_path = onnx_path
+        self.conf, self.iou, self.imgsz, self.classes = conf, iou, imgsz, classes
+        self.label = label
+
+    def forward(self, tensor: NDArray[np.float32]) -> NDArray[np.float32]:
+        """The raw network output (batch, 4 + classes, anchors) of a preprocessed tensor."""
+        return np.asarray(self.session.run(None, {self.input_name: tensor})[0])
+
+    def predict(self, images: list[Any]) -> list[Detections]:
+        """Detect objects in RGB images; one :class:`Detections` per image, in order."""
+        _check_images(images)
+        out: list[Detections | None] = [None] * len(images)
+        for idxs in _groups_by_shape(images).values():
+            boxed = [letterbox(images[i], self.imgsz, self.stride) for i in idxs]
+            tensor = to_tensor([b.array for b in boxed])
+            raw = self.forward(tensor)
+            net_shape = (int(tensor.shape[2]), int(tensor.shape[3]))
+            for i, b, pred in zip(idxs, boxed, raw, strict=True):
+                h, w = b.orig_shape
+                rows = decode_predictions(pred, self.conf, self.iou, self.classes)
+                if not rows.shape[0]:
+                    out[i] = _empty(self.names, h, w)
+                    continue
+                xyxy = scale_boxes(rows[:, :4], net_shape, b.orig_shape)
+                out[i] = Detections(
+                    xyxy.astype(np.float32),
+                    rows[:, 4].astype(np.float32),
+                    rows[:, 5].astype(np.int64),
+                    self.names,
+                    w,
+                    h,
+                )
+        return [d for d in out if d is not None]
+
+
+def load_detector(
+    model: str | Path,
+    *,
+    backend: Literal["torch", "onnx"] = "onnx",
+    conf: float = 0.25,
+    iou: float = 0.7,
+    imgsz: int = 640,
+    classes: list[int] | None = None,
+    device: str | None = None,
+    catalog: Catalog | None = None,
+    threads: int | None = None,
+) -> TorchDetector | OnnxDetector:
+    """Load a detector for RGB images.
+
+    Args:
+        model: a weights path (.pt, or an .onnx export), a name from the catalog's model
+            registry (needs ``catalog``), or an official weights name when online.
+        backend: "onnx" (ONNX Runtime, exported once and cached next to the weights) or
+            "torch" (ultralytics).
+        conf, iou: confidence and NMS IoU thresholds.
+        imgsz: network input size (long side).
+        classes: keep only these class ids.
+        device: "cpu", "0", ... (torch); ONNX uses CUDA only when asked and available.
+        catalog: where to look registry names up.
+        threads: ONNX Runtime intra-op threads (default: its own choice).
+
+    Returns:
+        an object with ``.names`` and ``.predict(images) -> list[Detections]``.
+
+    Raises:
+        ModelError: the model cannot be found, exported or loaded.
+        DependencyError: ultralytics / onnxruntime are not installed.
+    """
+    from vigie.train import resolve_model
+
+    if backend not in ("torch", "onnx"):
+        raise ConfigError(f"unknown backend {backend!r}", hint="use torch or onnx")
+    if Path(str(model)).suffix.lower() == ".onnx" and Path(str(model)).is_file():
+        require("onnxruntime", "yolo")
+        onnx_file = Path(str(model)).resolve()
+        return OnnxDetector(
+            onnx_file, conf=conf, iou=iou, imgsz=imgsz, classes=classes, device=device,
+            label=onnx_file.name, threads=threads,
+        )  # fmt: skip
+    require("ultralytics", "yolo")
+    resolved = resolve_model(model, catalog)
+    if resolved.kind == "yaml":
+        raise ModelError(
+            f"{model} is an architecture without trained weights",
+            hint="detect with a trained .pt or a registered model name",
+        )
+    if backend == "torch":
+        return TorchDetector(
+            resolved.source, conf=conf, iou=iou, imgsz=imgsz, classes=classes, device=device,
+            label=resolved.label,
+        )  # fmt: skip
+    require("onnxruntime", "yolo")
+    if resolved.path is None:  # an official name: let ultralytics fetch it first
+        resolved = _download(resolved.source)
+    assert resolved.path is not None
+    onnx_file = onnx_path_for(resolved.path, imgsz)
+    return OnnxDetector(
+        onnx_file, conf=conf, iou=iou, imgsz=imgsz, classes=classes, device=device,
+        label=resolved.label, threads=threads,
+    )  # fmt: skip
+
+
+def _download(name: str) -> Any:
+    from vigie.train import ResolvedModel, ultralytics_offline
+
+    with ultralytics_offline():
+        from ultralytics.utils.downloads import attempt_download_asset
+
+        try:
+            path = Path(attempt_download_asset(name)).resolve()
+        except Exception as exc:
+            raise ModelError(f"cannot download {name}: {exc}") from None
+    if not path.is_file():
+        raise ModelError(f"cannot download {name}", hint="pass a local weights file")
+    return ResolvedModel("weights", str(path))

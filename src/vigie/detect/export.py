@@ -1,0 +1,80 @@
+"""ONNX export of ultralytics weights, done once and cached next to the weights.
+
+The cache file is ``<stem>.<sha256[:12]>.<imgsz>.onnx`` beside the .pt (or in
+``~/.cache/vigie/onnx`` when that folder is read-only), so new weights under the same name or
+another input size get their own export. The export runs in a private temporary folder and the
+result is moved into place atomically, so concurrent runs never read a half-written model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from vigie.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+
+def weights_digest(path: Path) -> str:
+    """First 12 hex digits of the SHA-256 of a file."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:12]
+
+
+def _cache_dir(weights: Path) -> Path:
+    folder = weights.parent
+    if os.access(folder, os.W_OK):
+        return folder
+    fallback = Path.home() / ".cache" / "vigie" / "onnx"
+    fallback.mkdir(parents=True, exist_ok=True)
+    return fallback
+
+
+def onnx_path_for(weights: Path, imgsz: int) -> Path:
+    """The cached ONNX export of ``weights`` at ``imgsz``, exporting it on first use.
+
+    Raises:
+        ModelError: the export fails.
+    """
+    weights = weights.resolve()
+    target = _cache_dir(weights) / f"{weights.stem}.{weights_digest(weights)}.{imgsz}.onnx"
+    if target.is_file():
+        return target
+    log.info("exporting %s to ONNX (imgsz %d), once", weights.name, imgsz)
+    with tempfile.TemporaryDirectory(prefix=".vigie-export-", dir=target.parent) as tmp:
+        copy = Path(tmp) / weights.name
+        shutil.copy2(weights, copy)
+        exported = _export(copy, imgsz)
+        os.replace(exported, target)
+    return target
+
+
+def _export(weights: Path, imgsz: int) -> Path:
+    from vigie.train import ultralytics_offline
+
+    with ultralytics_offline():
+        from ultralytics import YOLO
+
+        try:
+            model = YOLO(str(weights))
+            out = model.export(
+                format="onnx", imgsz=imgsz, dynamic=True, simplify=True, device="cpu",
+                verbose=False,
+            )  # fmt: skip
+        except Exception as exc:
+            raise ModelError(
+                f"cannot export {weights.name} to ONNX: {exc}",
+                hint="use --backend torch, or check the onnx / onnxslim packages",
+            ) from None
+    path = Path(str(out))
+    if not path.is_file():
+        raise ModelError(f"the ONNX export of {weights.name} wrote no file")
+    return path

@@ -1,0 +1,240 @@
+"""What detection writes per image: the seed's JSON, an annotated copy, crops, CSV rows.
+
+Every file is written as ``name.part`` then moved into place, so a crash never leaves a
+truncated file under its final name; ``sweep_partials`` removes leftovers of a killed run.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vigie.types import Detection, Detections
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+IMAGES_DIR = "detections_images"
+JSONS_DIR = "detection_jsons"
+CROPS_DIR = "crops"
+CSV_NAME = "detections.csv"
+CSV_COLUMNS = (
+    "image",
+    "study_id",
+    "media_id",
+    "platform_id",
+    "class",
+    "name",
+    "confidence",
+    "x1",
+    "y1",
+    "x2",
+    "y2",
+    "area",
+    "area_percentage",
+    "size",
+)
+# <study>_<media>_<platform>, optionally _<n> for the n-th media of one publication
+_STUDY_NAME = re.compile(r"^(\d+)_(.+?)_(\d+)(?:_\d+)?$")
+_PALETTE = (
+    (255, 56, 56), (72, 249, 10), (0, 194, 255), (255, 157, 151), (146, 204, 23),
+    (255, 112, 31), (61, 219, 134), (132, 56, 255), (255, 178, 29), (207, 210, 49),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Study ids of an image: from its name ``<study>_<media>_<platform>.<ext>`` or the catalog."""
+
+    study_id: int | None = None
+    media_id: str | None = None
+    platform_id: int | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.study_id is not None and self.media_id is not None
+
+
+def provenance_from_name(path: Path) -> Provenance | None:
+    """Study, media and platform ids when the file name follows the study pattern, else None."""
+    match = _STUDY_NAME.match(path.stem)
+    if not match:
+        return None
+    return Provenance(int(match.group(1)), match.group(2), int(match.group(3)))
+
+
+def detection_dicts(dets: Detections, prov: Provenance) -> list[dict[str, Any]]:
+    """The seed's JSON records (``Results.to_json()`` shape) plus area, area_percentage, size."""
+    out = []
+    for d in dets.to_records():
+        item: dict[str, Any] = {
+            "name": d.class_name,
+            "class": d.class_id,
+            "confidence": round(d.confidence, 5),
+            "box": {
+                "x1": round(d.x1, 5),
+                "y1": round(d.y1, 5),
+                "x2": round(d.x2, 5),
+                "y2": round(d.y2, 5),
+            },
+            "area": round(d.area, 5),
+            "area_percentage": round(d.area_percentage, 5),
+            "size": d.size,
+        }
+        if prov.known:
+            item.update(
+                study_id=prov.study_id, media_id=prov.media_id, platform_id=prov.platform_id
+            )
+        out.append(item)
+    return out
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through ``path.part`` and an atomic rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    try:
+        with part.open("wb") as f:
+            f.write(data)
+        os.replace(part, path)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+
+
+def sweep_partials(folders: Iterable[Path]) -> int:
+    """Delete ``*.part`` files left by a killed run; return how many."""
+    count = 0
+    for folder in folders:
+        if folder.is_dir():
+            for part in folder.rglob("*.part"):
+                part.unlink(missing_ok=True)
+                count += 1
+    return count
+
+
+def write_json(path: Path, records: list[dict[str, Any]]) -> None:
+    write_atomic(path, json.dumps(records, indent=2).encode())
+
+
+def _encode(image: NDArray[np.uint8] | Any, suffix: str) -> bytes:
+    """Encode an RGB array or Pillow image; JPEG/PNG through OpenCV (faster, GIL released)."""
+    import cv2
+    import numpy as np
+    from PIL import Image
+
+    ext = suffix.lower() if suffix.lower() in (".png", ".jpg", ".jpeg") else None
+    if ext is not None or suffix.lower() not in (".webp",):
+        rgb = np.asarray(image)
+        params = [cv2.IMWRITE_JPEG_QUALITY, 90] if ext != ".png" else []
+        ok, data = cv2.imencode(ext or ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), params)
+        if ok:
+            return bytes(data.tobytes())
+    pil = image if isinstance(image, Image.Image) else Image.fromarray(image)
+    buf = io.BytesIO()
+    fmt = {".png": "PNG", ".webp": "WEBP"}.get(suffix.lower(), "JPEG")
+    pil.save(buf, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
+    return buf.getvalue()
+
+
+def annotate(image: NDArray[np.uint8], dets: Detections) -> Any:
+    """A Pillow copy of ``image`` with boxes and ``name conf`` labels (no font download)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    pil = Image.fromarray(image)
+    draw = ImageDraw.Draw(pil)
+    font = ImageFont.load_default()
+    width = max(1, round(sum(pil.size) / 2 * 0.003))
+    for d in dets.to_records():
+        colour = _PALETTE[d.class_id % len(_PALETTE)]
+        draw.rectangle((d.x1, d.y1, d.x2, d.y2), outline=colour, width=width)
+        label = f"{d.class_name} {d.confidence:.2f}"
+        left, top, right, bottom = draw.textbbox((0, 0), label, font=font)
+        tw, th = right - left, bottom - top
+        y = d.y1 - th - 2 if d.y1 - th - 2 >= 0 else d.y1
+        draw.rectangle((d.x1, y, d.x1 + tw + 2, y + th + 2), fill=colour)
+        draw.text((d.x1 + 1, y), label, fill=(255, 255, 255), font=font)
+    return pil
+
+
+def write_annotated(path: Path, image: NDArray[np.uint8], dets: Detections) -> None:
+    write_atomic(path, _encode(annotate(image, dets), path.suffix))
+
+
+def write_crops(folder: Path, stem: str, image: NDArray[np.uint8], dets: Detections) -> int:
+    """One JPEG per box under ``folder/<class name>/<stem>_<i>.jpg``; return how many."""
+    count = 0
+    for i, d in enumerate(dets.to_records()):
+        x1, y1, x2, y2 = int(d.x1), int(d.y1), round(d.x2), round(d.y2)
+        if x2 <= x1 or y2 <= y1:
+            continue
+        crop = image[y1:y2, x1:x2]
+        write_atomic(folder / _safe(d.class_name) / f"{stem}_{i}.jpg", _encode(crop, ".jpg"))
+        count += 1
+    return count
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", name).strip("._") or "class"
+
+
+def csv_rows(image: Path, dets: Detections, prov: Provenance) -> list[dict[str, Any]]:
+    rows = []
+    for d in dets.to_records():
+        rows.append(
+            {
+                "image": str(image),
+                "study_id": prov.study_id,
+                "media_id": prov.media_id,
+                "platform_id": prov.platform_id,
+                "class": d.class_id,
+                "name": d.class_name,
+                "confidence": round(d.confidence, 5),
+                "x1": round(d.x1, 2),
+                "y1": round(d.y1, 2),
+                "x2": round(d.x2, 2),
+                "y2": round(d.y2, 2),
+                "area": round(d.area, 2),
+                "area_percentage": round(d.area_percentage, 5),
+                "size": d.size,
+            }
+        )
+    return rows
+
+
+def write_csv(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomic(path, buf.getvalue().encode())
+
+
+def catalog_rows(dets: Detections) -> list[dict[str, Any]]:
+    """Rows for :func:`vigie.catalog.detections.replace_detections`."""
+    return [_catalog_row(d) for d in dets.to_records()]
+
+
+def _catalog_row(d: Detection) -> dict[str, Any]:
+    return {
+        "class_id": d.class_id,
+        "class_name": d.class_name,
+        "confidence": d.confidence,
+        "x1": d.x1,
+        "y1": d.y1,
+        "x2": d.x2,
+        "y2": d.y2,
+        "area": d.area,
+        "area_percentage": d.area_percentage,
+        "size": d.size,
+        "frame_index": None,
+        "track_id": None,
+    }

@@ -1,0 +1,35 @@
+"""Bulk download: manifest or URL list -> validated files, with every item's state in the catalog."""
+
+from vigie.download.core import download
+from vigie.download.fetch import FetchError, backoff, parse_retry_after
+from vigie.download.jobs import Job, read_manifest, read_url_list
+from vigie.download.model import DownloadResult, ItemResult, Layout
+from vigie.download.safety import (
+    address_allowed,
+    check_scheme,
+    inside,
+    name_from_url,
+    safe_filename,
+)
+from vigie.download.validate import InvalidMediaError, MediaInfo, validate_media
+
+__all__ = [
+    "DownloadResult",
+    "FetchError",
+    "InvalidMediaError",
+    "ItemResult",
+    "Job",
+    "Layout",
+    "MediaInfo",
+    "address_allowed",
+    "backoff",
+    "check_scheme",
+    "download",
+    "inside",
+    "name_from_url",
+    "parse_retry_after",
+    "read_manifest",
+    "read_url_list",
+    "safe_filename",
+    "validate_media",
+]

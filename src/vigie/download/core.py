@@ -1,0 +1,223 @@
+"""``download()``: fetch a study's links (or any URL list) concurrently, resumably, verified."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from vigie.catalog import Catalog
+from vigie.config import Settings, load_settings
+from vigie.download.failures import write_failure_logs
+from vigie.download.finish import sweep_parts
+from vigie.download.jobs import (
+    JobList,
+    from_catalog_rows,
+    read_manifest,
+    read_url_list,
+    with_jpg_fallback,
+)
+from vigie.download.model import DownloadResult, ItemResult, Layout, Purpose
+from vigie.download.parallel import process_count, run_in_processes
+from vigie.download.runner import Runner
+from vigie.errors import ConfigError, SourceError
+from vigie.types import ItemStatus, MediaKind
+
+log = logging.getLogger(__name__)
+
+
+def download(
+    *,
+    study: int | None = None,
+    purpose: Purpose = "media_analysis",
+    manifest: Path | str | None = None,
+    urls: Path | str | None = None,
+    out: Path | str | None = None,
+    retry_failed: bool = False,
+    settings: Settings | None = None,
+    catalog: Catalog | None = None,
+    allow_private_networks: bool | None = None,
+    on_item: Callable[[ItemResult], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> DownloadResult:
+    """Download every item of a study manifest, a URL list, or a study's links in the catalog.
+
+    Args:
+        study: the study id (names the folders and the failure log; selects catalog links).
+        purpose: ``dataset`` (short videos -> frames, long ones -> videos_to_be_cut/) or
+            ``media_analysis`` (files only).
+        manifest: a manifest written by ``vigie links`` (JSONL or CSV).
+        urls: a file of URLs, one per line (names from the URL's last path segment).
+        out: target folder (default ``settings.download.out``).
+        retry_failed: only the items the catalog records as failed, with the ``.jpg``
+            fallback for ``.mp4``.
+        settings, catalog: defaults from :func:`vigie.config.load_settings`.
+        allow_private_networks: allow loopback/private addresses (default from settings).
+        on_item: called with each item's final state (progress bars).
+        on_total: called once with the number of input items.
+
+    Raises:
+        ConfigError: no input given, or a bad purpose.
+        SourceError: the manifest or URL list cannot be read.
+    """
+    if purpose not in ("dataset", "media_analysis"):
+        raise ConfigError(f"unknown purpose {purpose!r}", hint="use dataset or media_analysis")
+    cfg = settings or load_settings()
+    own = catalog is None
+    cat = catalog or Catalog.from_settings(cfg)
+    try:
+        return _download(
+            cat,
+            cfg,
+            study,
+            purpose,
+            manifest,
+            urls,
+            out,
+            retry_failed,
+            cfg.allow_private_networks
+            if allow_private_networks is None
+            else allow_private_networks,
+            on_item,
+            on_total,
+        )
+    finally:
+        if own:
+            cat.close()
+
+
+def _jobs(
+    cat: Catalog, study: int | None, manifest: Path | str | None, urls: Path | str | None, out: Path
+) -> JobList:
+    if manifest is not None and urls is not None:
+        raise ConfigError("give either --manifest or --urls, not both")
+    if manifest is not None:
+        jobs = read_manifest(Path(manifest), study)
+        if not jobs.jobs and study is not None:
+            raise SourceError(f"{manifest} has no link of study {study}")
+        return jobs
+    if urls is not None:
+        return read_url_list(Path(urls), out, study)
+    if study is None:
+        raise ConfigError(
+            "nothing to download", hint="pass --study (links in the catalog), --manifest or --urls"
+        )
+    rows = cat.items(key_prefix=f"study:{study}:")
+    if not rows:
+        raise SourceError(
+            f"the catalog has no links of study {study}",
+            hint="run `vigie links --study ...` first, or pass --manifest",
+        )
+    return from_catalog_rows(rows, study)
+
+
+def _download(
+    cat: Catalog,
+    cfg: Settings,
+    study: int | None,
+    purpose: Purpose,
+    manifest: Path | str | None,
+    urls: Path | str | None,
+    out: Path | str | None,
+    retry_failed: bool,
+    allow_private: bool,
+    on_item: Callable[[ItemResult], None] | None,
+    on_total: Callable[[int], None] | None,
+) -> DownloadResult:
+    dcfg = cfg.download
+    out_dir = Path(out) if out is not None else dcfg.out
+    joblist = _jobs(cat, study, manifest, urls, out_dir)
+    if study is None:
+        study = joblist.study_id
+    layout = Layout(out_dir.resolve(), study, purpose)
+    for folder in layout.folders():
+        folder.mkdir(parents=True, exist_ok=True)
+    existing = _existing_rows(cat, joblist)
+    jobs = joblist.jobs
+    duplicates = joblist.duplicates
+    if retry_failed:
+        jobs = [with_jpg_fallback(j) for j in jobs if _status(existing.get(j.key)) == "failed"]
+        duplicates = []
+    result = DownloadResult(label=joblist.label, total=len(jobs) + len(duplicates))
+    if on_total:
+        on_total(result.total)
+    result.swept_parts = sweep_parts(layout.folders())
+    source_id = cat.source(joblist.source_kind, joblist.source_name)
+    started = time.monotonic()
+    with cat.run("download", cfg.safe_dump()) as run:
+        workers = dcfg.validate_workers or min(8, os.cpu_count() or 2)
+
+        def report(item: ItemResult) -> None:
+            result.add(item)
+            if on_item:
+                on_item(item)
+
+        for dup in duplicates:
+            report(
+                ItemResult(
+                    dup.key,
+                    dup.url,
+                    ItemStatus.SKIPPED,
+                    dup.filename,
+                    error_class="duplicate",
+                    error="listed twice",
+                )
+            )
+        processes = process_count(dcfg.processes, len(jobs))
+        if processes > 1:  # forks before this process starts any thread
+            jobs = run_in_processes(
+                processes,
+                jobs,
+                existing,
+                cat,
+                cfg,
+                layout,
+                source_id,
+                run.id,
+                allow_private,
+                workers,
+                report,
+            )
+        if jobs:
+            with ThreadPoolExecutor(workers, thread_name_prefix="vigie-validate") as pool:
+                runner = Runner(
+                    cat, cfg, layout, source_id, run.id, pool, allow_private, result, on_item
+                )
+                asyncio.run(runner.run(jobs, existing))
+        result.elapsed = time.monotonic() - started
+        if purpose == "dataset":
+            from vigie.download.dataset import prepare_videos
+
+            result.frames, result.videos_to_cut = prepare_videos(
+                cat, [i for i in result.items if i.kind is MediaKind.VIDEO], layout, dcfg
+            )
+        run.counts.done, run.counts.skipped, run.counts.failed = (
+            result.done,
+            result.skipped,
+            result.failed,
+        )
+        run.counts.extra = {"bytes": result.bytes, "frames": result.frames}
+    result.error_log, result.error_jsonl = write_failure_logs(
+        out_dir, joblist.label, [i for i in result.items if i.status is ItemStatus.FAILED]
+    )
+    if result.failed:
+        log.warning("%d of %d items failed: %s", result.failed, result.total, dict(result.failures))
+    return result
+
+
+def _status(row: Any) -> str | None:
+    return None if row is None else str(row.status)
+
+
+def _existing_rows(cat: Catalog, joblist: JobList) -> dict[str, Any]:
+    if joblist.source_kind == "study" and joblist.study_id is not None:
+        rows = cat.items(key_prefix=f"study:{joblist.study_id}:")
+    else:
+        rows = cat.items(key_prefix="url:")
+    keys = {j.key for j in joblist.jobs}
+    return {r.key: r for r in rows if r.key in keys}

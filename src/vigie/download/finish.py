@@ -1,0 +1,110 @@
+"""After a body is complete: validate it, write it as ``.part``, hash it, rename it (a thread)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from vigie.download.fetch import Body, FetchError
+from vigie.download.jobs import Job
+from vigie.download.safety import inside
+from vigie.download.validate import InvalidMediaError, MediaInfo, validate_media
+from vigie.types import MediaKind
+
+MEDIA_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".png", ".gif", ".webp", ".mp4", ".mov", ".m4v", ".webm", ".mkv"}
+)
+
+
+@dataclass(frozen=True)
+class Stored:
+    path: Path
+    info: MediaInfo
+    sha256: str
+    size: int
+
+
+def part_path(final: Path) -> Path:
+    return final.with_name(final.name + ".part")
+
+
+def sweep_parts(folders: list[Path]) -> int:
+    """Delete the ``.part`` files a killed run left behind; return how many."""
+    removed = 0
+    for folder in folders:
+        if folder.is_dir():
+            for stale in folder.glob("*.part"):
+                with contextlib.suppress(OSError):
+                    stale.unlink()
+                    removed += 1
+    return removed
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def store_body(job: Job, body: Body, folder: Path, max_pixels: int) -> Stored:
+    """Validate ``body`` and move it under its final name in ``folder``.
+
+    Raises:
+        FetchError: invalid media (final), wrong kind, or a write error.
+    """
+    final = inside(folder, job.filename)
+    part = part_path(final)
+    try:
+        if body.data is not None:
+            info = validate_media(body.data, part, max_pixels) if _is_image(body.data) else None
+            with open(part, "wb") as fh:
+                fh.write(body.data)
+            if info is None:
+                info = validate_media(None, part, max_pixels)
+            sha = hashlib.sha256(body.data).hexdigest()
+        else:
+            info = validate_media(None, part, max_pixels)
+            sha = _sha256_file(part)
+        # a manifest says what the item is; a URL list's extension only chose the folder
+        if job.fixed_name and job.kind is not MediaKind.UNKNOWN and info.kind is not job.kind:
+            raise InvalidMediaError(
+                "wrong_type", f"expected {job.kind.value}, got {info.format} {info.kind.value}"
+            )
+        if not job.fixed_name and final.suffix.lower() not in MEDIA_SUFFIXES:
+            final = inside(folder, f"{final.name}.{info.extension}")
+        os.replace(part, final)
+    except InvalidMediaError as exc:
+        _drop(part)
+        raise FetchError(exc.error_class, str(exc), transient=False) from None
+    except OSError as exc:
+        _drop(part)
+        raise FetchError("write_error", f"{exc.__class__.__name__}: {exc}", False) from None
+    except BaseException:
+        _drop(part)
+        raise
+    return Stored(final, info, sha, body.size)
+
+
+def verify_file(path: Path, max_pixels: int) -> Stored | None:
+    """A file already under its final name, validated again (a run killed after the rename)."""
+    try:
+        info = validate_media(None, path, max_pixels)
+        return Stored(path, info, _sha256_file(path), path.stat().st_size)
+    except (InvalidMediaError, OSError):
+        return None
+
+
+def _is_image(data: bytes) -> bool:
+    from vigie.download.validate import PIL_FORMATS, sniff
+
+    return sniff(data[:16]) in PIL_FORMATS
+
+
+def _drop(part: Path) -> None:
+    with contextlib.suppress(OSError):
+        part.unlink()

@@ -1,0 +1,223 @@
+"""Inputs of a download: a links manifest, a URL list, or a study's links in the catalog."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from vigie.download.safety import name_from_url, safe_filename, unique_name
+from vigie.errors import SourceError
+from vigie.types import MediaKind
+
+
+@dataclass(frozen=True)
+class Job:
+    """One item to fetch: where from, under which name, and its provenance columns."""
+
+    key: str  # catalog key
+    url: str
+    filename: str
+    kind: MediaKind  # expected kind (UNKNOWN for a plain URL list)
+    study_id: int | None = None
+    publication_id: str | None = None
+    platform_id: int | None = None
+    media_type: str | None = None
+    # the seed's fallback: a failed .mp4 is tried again as its .jpg sibling
+    fallback: Job | None = None
+    fixed_name: bool = True  # False: the extension may be completed from the content
+
+
+@dataclass
+class JobList:
+    jobs: list[Job]
+    duplicates: list[Job] = field(default_factory=list)  # input lines naming an item twice
+    label: str = "urls"  # errors_<label>.log
+    study_id: int | None = None
+    source_kind: str = "urls"
+    source_name: str = ""
+
+
+def study_key(study: int, filename: str) -> str:
+    return f"study:{study}:{filename}"
+
+
+def _kind(value: Any) -> MediaKind:
+    try:
+        return MediaKind(str(value).strip().lower())
+    except ValueError:
+        return MediaKind.UNKNOWN
+
+
+def _study_job(row: dict[str, Any], study: int | None) -> Job:
+    try:
+        row_study = int(row.get("study_id") or study or 0)
+        url = str(row["url"]).strip()
+        filename = safe_filename(str(row["filename"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SourceError(
+            f"manifest row without {exc}", hint="regenerate it with `vigie links`"
+        ) from None
+    platform = row.get("platform_id")
+    return Job(
+        key=study_key(row_study, filename),
+        url=url,
+        filename=filename,
+        kind=_kind(row.get("media_type")),
+        study_id=row_study,
+        publication_id=str(row.get("publication_id") or "") or None,
+        platform_id=int(platform) if platform not in (None, "") else None,
+        media_type=str(row.get("media_type") or "") or None,
+    )
+
+
+def read_manifest(path: Path, study: int | None = None) -> JobList:
+    """Jobs from a manifest written by `vigie links` (JSONL or CSV), optionally one study's.
+
+    Raises:
+        SourceError: the file is missing or malformed.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SourceError(f"cannot read manifest {path}: {exc.strerror}") from None
+    rows: list[dict[str, Any]]
+    if text.lstrip().startswith("{"):
+        try:
+            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except json.JSONDecodeError as exc:
+            raise SourceError(f"{path} is not JSONL: {exc}") from None
+    else:
+        rows = list(csv.DictReader(io.StringIO(text)))
+        if rows and "url" not in rows[0]:
+            raise SourceError(f"{path} has no 'url' column", hint="pass a URL list with --urls")
+    jobs = [_study_job(r, study) for r in rows]
+    if study is not None:
+        jobs = [j for j in jobs if j.study_id == study]
+    studies = {j.study_id for j in jobs}
+    sid = study if study is not None else (studies.pop() if len(studies) == 1 else None)
+    return _dedupe(jobs, label=str(sid) if sid is not None else path.stem, study=sid)
+
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".mkv")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
+
+
+def _kind_from_name(name: str) -> MediaKind:
+    lower = name.lower()
+    if lower.endswith(VIDEO_SUFFIXES):
+        return MediaKind.VIDEO
+    if lower.endswith(IMAGE_SUFFIXES):
+        return MediaKind.IMAGE
+    return MediaKind.UNKNOWN
+
+
+def read_url_list(path: Path, out: Path, study: int | None = None) -> JobList:
+    """Jobs from a file of URLs (one per line; blank lines and ``#`` comments skipped), such as
+    the seed's ``aws_links.txt`` / ``twitter_links.txt``.
+
+    Files are named after the URL's last path segment, made safe and unique; with ``study``
+    they get the seed's ``<study>_`` prefix (``53_<publication>_<platform>.jpg`` for S3 keys).
+    The extension only chooses the folder; the content decides what the file is.
+    """
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise SourceError(f"cannot read URL list {path}: {exc.strerror}") from None
+    used: set[str] = set()
+    seen: dict[str, Job] = {}
+    jobs: list[Job] = []
+    duplicates: list[Job] = []
+    target = str(out.resolve())
+    for line in lines:
+        url = line.strip()
+        if not url or url.startswith("#"):
+            continue
+        if url in seen:
+            duplicates.append(seen[url])
+            continue
+        base = name_from_url(url)
+        if study is not None and not base.startswith(f"{study}_"):
+            base = safe_filename(f"{study}_{base}")
+        name = unique_name(base, url, used)
+        digest = hashlib.sha1(f"{target}\n{url}".encode()).hexdigest()[:24]
+        job = Job(
+            key=f"url:{digest}",
+            url=url,
+            filename=name,
+            kind=_kind_from_name(name),
+            study_id=study,
+            fixed_name=False,
+        )
+        seen[url] = job
+        jobs.append(job)
+    return JobList(
+        jobs,
+        duplicates,
+        label=str(study) if study is not None else safe_filename(path.stem),
+        source_kind="urls",
+        source_name=str(path.resolve()),
+    )
+
+
+def from_catalog_rows(rows: list[Any], study: int) -> JobList:
+    """Jobs from the study's items registered in the catalog by `vigie links`."""
+    jobs = [
+        Job(
+            key=r.key,
+            url=r.url,
+            filename=r.filename,
+            kind=_kind(r.kind),
+            study_id=r.study_id,
+            publication_id=r.publication_id,
+            platform_id=r.platform_id,
+            media_type=r.media_type,
+        )
+        for r in rows
+        if r.url and r.filename and r.kind in (MediaKind.IMAGE, MediaKind.VIDEO)
+    ]
+    return _dedupe(jobs, label=str(study), study=study)
+
+
+def with_jpg_fallback(job: Job) -> Job:
+    """The job with the seed's fallback: its ``.jpg`` sibling when a ``.mp4`` fails."""
+    if not job.url.split("?")[0].lower().endswith(".mp4") or not job.filename.endswith(".mp4"):
+        return job
+    base, _, query = job.url.partition("?")
+    url = base[:-4] + ".jpg" + (f"?{query}" if query else "")
+    name = job.filename[:-4] + ".jpg"
+    sibling = replace(
+        job,
+        key=study_key(job.study_id, name)
+        if job.study_id is not None and job.key.startswith("study:")
+        else job.key + ":jpg",
+        url=url,
+        filename=name,
+        kind=MediaKind.IMAGE,
+        fallback=None,
+    )
+    return replace(job, fallback=sibling)
+
+
+def _dedupe(jobs: list[Job], label: str, study: int | None) -> JobList:
+    seen: dict[str, Job] = {}
+    unique: list[Job] = []
+    duplicates: list[Job] = []
+    for job in jobs:
+        if job.key in seen:
+            duplicates.append(job)
+            continue
+        seen[job.key] = job
+        unique.append(job)
+    return JobList(
+        unique,
+        duplicates,
+        label=safe_filename(label),
+        study_id=study,
+        source_kind="study" if study is not None else "urls",
+        source_name=str(study) if study is not None else label,
+    )

@@ -1,0 +1,93 @@
+"""The records of a download run: one final state per item, the run's totals, the folders."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from vigie.types import ItemStatus, MediaKind
+
+Purpose = Literal["dataset", "media_analysis"]
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """The one final state of one input item."""
+
+    key: str
+    url: str
+    status: ItemStatus
+    filename: str
+    path: Path | None = None
+    kind: MediaKind = MediaKind.UNKNOWN
+    size: int = 0
+    error_class: str | None = None
+    error: str | None = None
+    attempts: int = 0
+    frame_count: int | None = None
+
+
+@dataclass
+class DownloadResult:
+    """What a download run did; ``done + skipped + failed == total`` always."""
+
+    label: str
+    total: int = 0
+    done: int = 0
+    skipped: int = 0
+    failed: int = 0
+    failures: Counter[str] = field(default_factory=Counter)
+    bytes: int = 0
+    elapsed: float = 0.0
+    items: list[ItemResult] = field(default_factory=list)
+    swept_parts: int = 0
+    frames: int = 0
+    videos_to_cut: int = 0
+    error_log: Path | None = None
+    error_jsonl: Path | None = None
+
+    @property
+    def files_per_second(self) -> float:
+        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+
+    def add(self, item: ItemResult) -> None:
+        self.items.append(item)
+        if item.status is ItemStatus.DONE:
+            self.done += 1
+            self.bytes += item.size
+        elif item.status is ItemStatus.FAILED:
+            self.failed += 1
+            self.failures[item.error_class or "error"] += 1
+        else:
+            self.skipped += 1
+
+
+@dataclass
+class Layout:
+    """Where files of each kind go, by purpose (the seed's folders)."""
+
+    out: Path
+    study: int | None
+    purpose: Purpose
+
+    def folder(self, kind: MediaKind) -> Path:
+        if self.study is None:
+            return self.out
+        if self.purpose == "dataset":
+            if kind is MediaKind.VIDEO:
+                return self.out / f"videos_{self.study}"
+            return self.out / f"dataset_{self.study}"
+        if kind is MediaKind.VIDEO:
+            return self.out / f"videos_{self.study}"
+        return self.out / f"images_{self.study}"
+
+    @property
+    def to_cut(self) -> Path:
+        return self.out / "videos_to_be_cut"
+
+    def folders(self) -> list[Path]:
+        kinds = (MediaKind.IMAGE, MediaKind.VIDEO)
+        extra = [self.to_cut] if self.purpose == "dataset" else []
+        return list(dict.fromkeys([self.folder(k) for k in kinds] + extra))

@@ -1,0 +1,154 @@
+"""Large runs on several cores: the job list split across forked worker processes.
+
+One event loop drives httpx at roughly 2 ms of CPU per file, so on a multi-core machine a single
+process is CPU-bound long before the network is. Each worker process runs its own event loop and
+validation threads on one shard of the jobs, with its share of the global and per-host limits,
+and sends its catalog rows and item results back in small batches; only the parent writes the
+catalog (one transaction per batch) and reports progress. Items of a worker that died without
+reporting them are run again in the parent, so every item still ends in exactly one state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing as mp
+import os
+import queue as queue_mod
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from vigie.catalog import Catalog
+from vigie.config import Settings
+from vigie.download.jobs import Job
+from vigie.download.model import DownloadResult, ItemResult, Layout
+from vigie.download.runner import Runner
+
+log = logging.getLogger(__name__)
+MIN_JOBS_PER_PROCESS = 250
+
+
+def process_count(setting: int, jobs: int) -> int:
+    """Worker processes for ``jobs`` items: the setting, or (0) one per CPU up to 4 for big runs."""
+    if "fork" not in mp.get_all_start_methods():
+        return 1
+    wanted = setting or min(4, os.cpu_count() or 1)
+    return max(1, min(wanted, jobs // MIN_JOBS_PER_PROCESS if not setting else jobs))
+
+
+def _shard_settings(cfg: Settings, processes: int) -> Settings:
+    d = cfg.download
+    return cfg.model_copy(
+        update={
+            "download": d.model_copy(
+                update={
+                    "concurrency": max(1, -(-d.concurrency // processes)),
+                    "per_host": max(1, -(-d.per_host // processes)),
+                }
+            )
+        }
+    )
+
+
+def _child(
+    jobs: list[Job],
+    existing: dict[str, Any],
+    cfg: Settings,
+    layout: Layout,
+    source_id: int,
+    run_id: int,
+    allow_private: bool,
+    workers: int,
+    out: Any,
+) -> None:
+    parent = os.getppid()
+
+    def orphan_watch() -> None:  # a killed parent must not leave workers behind
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=orphan_watch, daemon=True).start()
+
+    def sink(rows: list[dict[str, Any]], items: list[ItemResult]) -> None:
+        out.put(("batch", rows, items))
+
+    result = DownloadResult(label="")
+    with ThreadPoolExecutor(workers, thread_name_prefix="vigie-validate") as pool:
+        runner = Runner(
+            None, cfg, layout, source_id, run_id, pool, allow_private, result, None, sink
+        )
+        asyncio.run(runner.run(jobs, existing))
+    out.put(("done", [], []))
+
+
+def run_in_processes(
+    processes: int,
+    jobs: list[Job],
+    existing: dict[str, Any],
+    cat: Catalog,
+    cfg: Settings,
+    layout: Layout,
+    source_id: int,
+    run_id: int,
+    allow_private: bool,
+    workers: int,
+    report: Callable[[ItemResult], None],
+) -> list[Job]:
+    """Run ``jobs`` in ``processes`` forked workers; return the jobs no worker reported."""
+    ctx = mp.get_context("fork")
+    out = ctx.Queue(maxsize=256)
+    shard_cfg = _shard_settings(cfg, processes)
+    threads = max(1, workers // processes)
+    procs = [
+        ctx.Process(
+            target=_child,
+            args=(
+                jobs[i::processes],
+                existing,
+                shard_cfg,
+                layout,
+                source_id,
+                run_id,
+                allow_private,
+                threads,
+                out,
+            ),
+            daemon=True,
+        )
+        for i in range(processes)
+    ]
+    seen: set[str] = set()
+    finished = 0
+    try:
+        for p in procs:
+            p.start()
+        while finished < processes:
+            try:
+                kind, rows, items = out.get(timeout=1.0)
+            except queue_mod.Empty:
+                if all(p.exitcode is not None for p in procs) and out.empty():
+                    break  # a worker died without saying done
+                continue
+            if kind == "done":
+                finished += 1
+                continue
+            cat.upsert_items(rows)
+            for item in items:
+                seen.add(item.key)
+                report(item)
+    finally:
+        for p in procs:
+            p.join(timeout=5)
+            if p.is_alive():
+                p.terminate()
+    missing = [j for j in jobs if j.key not in seen]
+    if missing:
+        log.warning(
+            "%d items were not reported by a worker process; running them here", len(missing)
+        )
+    return missing

@@ -1,0 +1,295 @@
+"""The event-loop side of one download run: workers, pools, host limits, catalog batches."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from vigie.catalog import Catalog
+from vigie.config import Settings
+from vigie.download.fetch import Body, Fetcher, FetchError
+from vigie.download.finish import Stored, part_path, store_body, verify_file
+from vigie.download.jobs import Job
+from vigie.download.model import DownloadResult, ItemResult, Layout
+from vigie.download.safety import inside
+from vigie.download.transport import make_client
+from vigie.errors import UnsafeURLError
+from vigie.types import ItemStatus, MediaKind
+
+FLUSH_EVERY = 256
+Sink = Callable[[list[dict[str, Any]], list[ItemResult]], None]
+POOL_SIZE = 8  # connections per httpx client (see Fetcher)
+
+
+def item_row(
+    job: Job,
+    source_id: int,
+    run_id: int,
+    status: ItemStatus,
+    stored: Stored | None = None,
+    error_class: str | None = None,
+    error: str | None = None,
+    attempts: int = 0,
+) -> dict[str, Any]:
+    info = stored.info if stored else None
+    kind = info.kind if info else job.kind
+    return {
+        "key": job.key,
+        "source_id": source_id,
+        "kind": kind.value,
+        "url": job.url,
+        "filename": stored.path.name if stored else job.filename,
+        "study_id": job.study_id,
+        "publication_id": job.publication_id,
+        "platform_id": job.platform_id,
+        "media_type": job.media_type or (kind.value if info else None),
+        "status": status.value,
+        "path": str(stored.path) if stored else None,
+        "sha256": stored.sha256 if stored else None,
+        "size_bytes": stored.size if stored else None,
+        "width": info.width if info else None,
+        "height": info.height if info else None,
+        "duration": info.duration if info else None,
+        "fps": info.fps if info else None,
+        "frame_count": info.frame_count if info else None,
+        "error_class": error_class,
+        "error": error[:2000] if error else None,
+        "attempts": attempts,
+        "run_id": run_id,
+    }
+
+
+class Runner:
+    """The event-loop side of one run: workers, host limits, catalog batches."""
+
+    def __init__(
+        self,
+        cat: Catalog | None,
+        cfg: Settings,
+        layout: Layout,
+        source_id: int,
+        run_id: int,
+        pool: ThreadPoolExecutor,
+        allow_private: bool,
+        result: DownloadResult,
+        on_item: Callable[[ItemResult], None] | None,
+        sink: Sink | None = None,
+    ) -> None:
+        """``sink`` (worker processes): receives each batch of catalog rows and item results
+        instead of the catalog (``cat`` is then None)."""
+        self.cat, self.cfg, self.layout = cat, cfg, layout
+        self.source_id, self.run_id, self.pool = source_id, run_id, pool
+        self.allow_private = allow_private
+        self.result, self.on_item = result, on_item
+        self.sink = sink
+        self.flush_every = FLUSH_EVERY if sink is None else 32
+        self.rows: list[dict[str, Any]] = []
+        self.items: list[ItemResult] = []
+
+    def report(self, item: ItemResult) -> None:
+        self.result.add(item)
+        if self.sink is not None:
+            self.items.append(item)
+        if self.on_item:
+            self.on_item(item)
+
+    async def run(self, jobs: list[Job], existing: dict[str, Any]) -> None:
+        dcfg = self.cfg.download
+        n_workers = min(dcfg.concurrency, max(1, len(jobs)))
+        n_pools = -(-n_workers // POOL_SIZE)
+        clients = [
+            make_client(
+                allow_private=self.allow_private,
+                connections=-(-n_workers // n_pools),
+                connect_timeout=dcfg.connect_timeout,
+                read_timeout=dcfg.read_timeout,
+                user_agent=dcfg.user_agent,
+            )
+            for _ in range(n_pools)
+        ]
+        self.fetcher = Fetcher(clients, dcfg)
+        queue: Iterator[Job] = iter(jobs)
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                for client in clients:
+                    await stack.enter_async_context(client)
+                workers = [
+                    asyncio.create_task(self._worker(queue, existing, slot))
+                    for slot in range(n_workers)
+                ]
+                try:
+                    await asyncio.gather(*workers)
+                finally:
+                    for w in workers:
+                        w.cancel()
+        finally:
+            await self._flush(force=True)
+
+    async def _worker(self, queue: Iterator[Job], existing: dict[str, Any], slot: int) -> None:
+        for job in queue:
+            item = await self._one(job, existing.get(job.key), slot)
+            self.report(item)
+            if max(len(self.rows), len(self.items)) >= self.flush_every:
+                await self._flush()
+
+    async def _flush(self, force: bool = False) -> None:
+        if self.sink is not None:
+            rows, self.rows, items, self.items = self.rows, [], self.items, []
+            if rows or items:
+                self.sink(rows, items)
+            return
+        if not self.rows:
+            return
+        rows, self.rows = self.rows, []
+        assert self.cat is not None
+        if force:
+            self.cat.upsert_items(rows)
+        else:
+            await asyncio.to_thread(self.cat.upsert_items, rows)
+
+    async def _one(self, job: Job, row: Any, slot: int) -> ItemResult:
+        loop = asyncio.get_running_loop()
+        folder = self.layout.folder(job.kind)
+        if row is not None and row.status == ItemStatus.DONE and _still_there(row):
+            return ItemResult(
+                job.key,
+                job.url,
+                ItemStatus.SKIPPED,
+                job.filename,
+                Path(row.path),
+                MediaKind(row.kind),
+                frame_count=row.frame_count,
+            )
+        try:
+            final = inside(folder, job.filename)
+        except UnsafeURLError as exc:
+            return self._failed(job, "unsafe_name", str(exc), 0)
+        if final.exists():  # renamed by a run killed before its catalog batch: adopt it
+            stored = await loop.run_in_executor(
+                self.pool, verify_file, final, self.cfg.download.max_pixels
+            )
+            if stored is not None and (
+                job.kind is MediaKind.UNKNOWN or stored.info.kind is job.kind
+            ):
+                self.rows.append(
+                    item_row(job, self.source_id, self.run_id, ItemStatus.DONE, stored)
+                )
+                return ItemResult(
+                    job.key,
+                    job.url,
+                    ItemStatus.SKIPPED,
+                    final.name,
+                    final,
+                    stored.info.kind,
+                    frame_count=stored.info.frame_count,
+                )
+        try:
+            stored, attempts = await self._fetch(job, folder, slot)
+        except FetchError as err:
+            if job.fallback is not None:
+                return await self._fallback(job, err, slot)
+            return self._failed(job, err.error_class, str(err), err.attempts)
+        self.rows.append(
+            item_row(job, self.source_id, self.run_id, ItemStatus.DONE, stored, attempts=attempts)
+        )
+        return ItemResult(
+            job.key,
+            job.url,
+            ItemStatus.DONE,
+            stored.path.name,
+            stored.path,
+            stored.info.kind,
+            stored.size,
+            attempts=attempts,
+            frame_count=stored.info.frame_count,
+        )
+
+    async def _fetch(self, job: Job, folder: Path, slot: int) -> tuple[Stored, int]:
+        loop = asyncio.get_running_loop()
+        part = part_path(inside(folder, job.filename))
+        max_pixels = self.cfg.download.max_pixels
+
+        async def finish(body: Body) -> Stored:
+            return await loop.run_in_executor(self.pool, store_body, job, body, folder, max_pixels)
+
+        try:
+            return await self.fetcher.fetch(job.url, part, finish, slot)
+        finally:
+            if part.exists():
+                part.unlink(missing_ok=True)
+
+    async def _fallback(self, job: Job, err: FetchError, slot: int) -> ItemResult:
+        sibling = job.fallback
+        assert sibling is not None
+        try:
+            stored, attempts = await self._fetch(sibling, self.layout.folder(sibling.kind), slot)
+        except FetchError as err2:
+            return self._failed(
+                job,
+                err.error_class,
+                f"{err}; .jpg sibling: {err2.error_class}: {err2}",
+                err.attempts + err2.attempts,
+            )
+        self.rows.append(
+            item_row(
+                sibling, self.source_id, self.run_id, ItemStatus.DONE, stored, attempts=attempts
+            )
+        )
+        self.rows.append(
+            item_row(
+                job,
+                self.source_id,
+                self.run_id,
+                ItemStatus.SKIPPED,
+                error_class="replaced_by_jpg",
+                error=f"{err}; kept {sibling.filename}",
+                attempts=err.attempts,
+            )
+        )
+        return ItemResult(
+            job.key,
+            job.url,
+            ItemStatus.DONE,
+            stored.path.name,
+            stored.path,
+            stored.info.kind,
+            stored.size,
+            attempts=attempts,
+        )
+
+    def _failed(self, job: Job, error_class: str, error: str, attempts: int) -> ItemResult:
+        self.rows.append(
+            item_row(
+                job,
+                self.source_id,
+                self.run_id,
+                ItemStatus.FAILED,
+                error_class=error_class,
+                error=error,
+                attempts=attempts,
+            )
+        )
+        return ItemResult(
+            job.key,
+            job.url,
+            ItemStatus.FAILED,
+            job.filename,
+            kind=job.kind,
+            error_class=error_class,
+            error=error,
+            attempts=attempts,
+        )
+
+
+def _still_there(row: Any) -> bool:
+    if not row.path:
+        return False
+    try:
+        return os.stat(row.path).st_size == (row.size_bytes or 0)
+    except OSError:
+        return False

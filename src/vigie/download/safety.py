@@ -1,0 +1,111 @@
+"""What may be fetched and where it may be written: URL schemes, addresses, file names."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import ipaddress
+import unicodedata
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from vigie.errors import UnsafeURLError
+
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+MAX_NAME_BYTES = 200
+
+
+def check_scheme(url: str) -> None:
+    """Refuse anything but http(s) URLs with a host.
+
+    Raises:
+        UnsafeURLError: another scheme (file:, ftp:, gopher:...) or no host.
+    """
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ALLOWED_SCHEMES:
+        raise UnsafeURLError(f"refused URL scheme {parts.scheme or '<none>'!r}: {url[:200]}")
+    if not parts.hostname:
+        raise UnsafeURLError(f"URL without host: {url[:200]}")
+
+
+def address_allowed(address: str, allow_private: bool) -> bool:
+    """Whether an IP address may be connected to.
+
+    Loopback, private, link-local (169.254.169.254 included), shared, multicast, reserved and
+    unspecified addresses are refused unless ``allow_private``; IPv4-mapped IPv6 addresses are
+    judged as the IPv4 address they carry.
+    """
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_unspecified or ip.is_multicast:
+        return False
+    if allow_private:
+        return True
+    return ip.is_global and not (ip.is_private or ip.is_loopback or ip.is_link_local)
+
+
+def safe_filename(name: str, fallback: str = "file") -> str:
+    """A name that is one plain path component: no separators, NUL, controls or leading dots,
+    at most ``MAX_NAME_BYTES`` UTF-8 bytes (the extension is kept)."""
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").split("/")[-1]
+    cleaned = "".join(
+        c if (c.isalnum() or c in "._-") and c.isprintable() else "_" for c in name
+    ).lstrip(".")
+    if cleaned.strip("._-") == "":
+        cleaned = fallback
+    stem, dot, ext = cleaned.rpartition(".")
+    if not dot or len(ext) > 10:
+        stem, ext = cleaned, ""
+    suffix = f".{ext}" if ext else ""
+    while len((stem + suffix).encode("utf-8")) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    return (stem or fallback) + suffix
+
+
+def name_from_url(url: str) -> str:
+    """A safe file name from the last path segment of ``url`` (decoded)."""
+    segment = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    return safe_filename(segment, fallback="file-" + hashlib.sha1(url.encode()).hexdigest()[:12])
+
+
+def unique_name(name: str, url: str, used: set[str]) -> str:
+    """``name``, or ``<stem>-<hash of url>.<ext>`` when another URL already took it."""
+    if name not in used:
+        used.add(name)
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    tag = hashlib.sha1(url.encode()).hexdigest()[:10]
+    candidate = f"{stem}-{tag}" + (f".{ext}" if ext else "")
+    n = 2
+    while candidate in used:
+        candidate = f"{stem}-{tag}-{n}" + (f".{ext}" if ext else "")
+        n += 1
+    used.add(candidate)
+    return candidate
+
+
+@functools.lru_cache(maxsize=256)
+def _resolved(folder: Path) -> Path:
+    return folder.resolve()
+
+
+def inside(folder: Path, name: str) -> Path:
+    """``folder / name``, checked to be one plain component directly inside ``folder``.
+
+    The check is on the name itself (no separator, NUL, ``.`` or ``..``), so no file system
+    call is needed per item; a symlink under that name is replaced by ``os.replace``, never
+    followed.
+
+    Raises:
+        UnsafeURLError: the name would escape the folder (``..``, absolute path, separators).
+    """
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
+        raise UnsafeURLError(f"unsafe file name {name[:80]!r}")
+    # resolved once per absolute folder (symlinked parents); relative ones depend on the cwd
+    return (_resolved(folder) if folder.is_absolute() else folder.resolve()) / name

@@ -1,0 +1,250 @@
+"""Pull annotations (API or export file) into ``DIR/images`` + ``DIR/labels`` (YOLO).
+
+``DIR/classes.txt`` keeps the class names in the labelling config's order (the YOLO ids);
+``DIR/manifest.jsonl`` maps each image to its task, annotation and original reference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vigie.catalog import Catalog
+from vigie.errors import ConfigError, LabelStudioError, SourceError
+from vigie.labelstudio.client import LabelStudioClient
+from vigie.labelstudio.export import (
+    AnnotatedTask,
+    assign_names,
+    load_export_text,
+    parse_export,
+    yolo_text,
+)
+from vigie.labelstudio.fetch import FetchError, ImageFetcher, sweep_parts, write_atomic
+from vigie.labelstudio.project import get_project
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PullResult:
+    """Counts of a pull; ``downloaded + present + failed == labelled`` when downloading."""
+
+    tasks: int = 0  # export items read
+    labelled: int = 0  # tasks with a usable annotation
+    labels_written: int = 0
+    downloaded: int = 0
+    present: int = 0  # images already in DIR/images
+    failed: int = 0
+    unannotated: int = 0
+    cancelled: int = 0
+    clipped_boxes: int = 0
+    malformed: list[tuple[str, str]] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    classes: list[str] = field(default_factory=list)
+
+
+def fetch_export(client: LabelStudioClient, project_id: int, snapshot: bool = False) -> list[Any]:
+    """All tasks of a project: page by page (default) or through an export snapshot."""
+    if not snapshot:
+        return list(client.paged_tasks(project_id))
+    import time
+
+    snap = client.request(
+        "POST",
+        f"api/projects/{project_id}/exports/",
+        json={"title": "vigie pull"},
+        retry=False,
+        what="export snapshot",
+    ).json()
+    snap_id = snap["id"]
+    deadline = time.monotonic() + 600
+    while snap.get("status") not in ("completed", "failed"):
+        if time.monotonic() > deadline:
+            raise LabelStudioError(f"export snapshot {snap_id} did not finish in 10 minutes")
+        time.sleep(1)
+        snap = client.request(
+            "GET", f"api/projects/{project_id}/exports/{snap_id}", what="export snapshot status"
+        ).json()
+    if snap.get("status") == "failed":
+        raise LabelStudioError(f"export snapshot {snap_id} failed on the server")
+    resp = client.request(
+        "GET",
+        f"api/projects/{project_id}/exports/{snap_id}/download",
+        params={"exportType": "JSON"},
+        what="export snapshot download",
+    )
+    return load_export_text(resp.text)
+
+
+def read_export_file(path: Path) -> list[Any]:
+    """Parse a JSON or JSON_MIN export file (raises SourceError)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceError(f"cannot read the export {path}: {exc}") from None
+    return load_export_text(text)
+
+
+def pull(
+    out: Path,
+    *,
+    client: LabelStudioClient | None = None,
+    project_id: int | None = None,
+    export_file: Path | None = None,
+    labels: list[str] | None = None,
+    download: bool = True,
+    snapshot: bool = False,
+    document_root: Path | None = None,
+    allow_private: bool = False,
+    catalog: Catalog | None = None,
+    workers: int = 8,
+    on_total: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> PullResult:
+    """Write the annotated images and their YOLO labels to ``out``.
+
+    Args:
+        client: needed for ``project_id`` and for images served by Label Studio.
+        project_id / export_file: where the annotations come from (exactly one).
+        labels: class names in order; default: the project's config (API) or required (file).
+        download: False writes only the labels.
+        snapshot: read the project through an export snapshot instead of task pages.
+        workers: images fetched in parallel.
+
+    Raises:
+        ConfigError, SourceError, LabelStudioError: unusable input or server.
+    """
+    if (project_id is None) == (export_file is None):
+        raise ConfigError("give exactly one of --project and --export")
+    image_field, from_name = "image", None
+    if project_id is not None:
+        if client is None:
+            raise ConfigError("pulling a project needs a Label Studio client")
+        project = get_project(client, project_id)
+        labels = labels or project.config.labels
+        image_field, from_name = project.config.image_field, project.config.from_name
+        items = fetch_export(client, project_id, snapshot)
+    else:
+        assert export_file is not None
+        items = read_export_file(export_file)
+    if not labels:
+        raise ConfigError("no class names", hint="pass --labels in the project's order")
+    parsed = parse_export(items, labels, image_field, from_name)
+    result = PullResult(
+        tasks=len(items),
+        labelled=len(parsed.tasks),
+        unannotated=parsed.unannotated,
+        cancelled=parsed.cancelled,
+        clipped_boxes=parsed.clipped,
+        malformed=parsed.malformed,
+        classes=list(labels),
+    )
+    for where, why in parsed.malformed:
+        log.warning("skipped malformed export item %s: %s", where, why)
+    images_dir, labels_dir = out / "images", out / "labels"
+    images_dir.mkdir(parents=True, exist_ok=True)
+    labels_dir.mkdir(parents=True, exist_ok=True)
+    sweep_parts(images_dir)
+    sweep_parts(labels_dir)
+    write_atomic(out / "classes.txt", "".join(f"{n}\n" for n in labels).encode())
+    names = assign_names(parsed.tasks)
+    if on_total:
+        on_total(len(parsed.tasks))
+    fetcher = ImageFetcher(
+        client, client.url if client else None, document_root, allow_private=allow_private
+    )
+    manifest: list[dict[str, Any]] = []
+    catalog_rows: list[dict[str, Any]] = []
+
+    def job(task: AnnotatedTask) -> tuple[str, str]:
+        return _one(task, names[task.task_id], images_dir, labels_dir, labels, download, fetcher)
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            for start in range(0, len(parsed.tasks), 256):  # bounded window of work in flight
+                window = parsed.tasks[start : start + 256]
+                for task, (status, error) in zip(window, pool.map(job, window), strict=True):
+                    name = names[task.task_id]
+                    if status == "failed":
+                        result.failed += 1
+                        result.failures.append((name, error))
+                        log.warning(
+                            "cannot get the image of task %s (%s): %s", task.task_id, name, error
+                        )
+                    else:
+                        result.downloaded += status == "downloaded"
+                        result.present += status == "present"
+                        result.labels_written += 1
+                        manifest.append(_manifest_row(task, name, project_id))
+                        if catalog is not None and download:
+                            catalog_rows.append(
+                                _catalog_row(task, images_dir / name, project_id, fetcher)
+                            )
+                    if on_progress:
+                        on_progress(1)
+    finally:
+        fetcher.close()
+    write_atomic(out / "manifest.jsonl", "".join(json.dumps(r) + "\n" for r in manifest).encode())
+    if catalog is not None and catalog_rows:
+        catalog.upsert_items(catalog_rows)
+    return result
+
+
+def _one(
+    task: AnnotatedTask,
+    name: str,
+    images_dir: Path,
+    labels_dir: Path,
+    labels: list[str],
+    download: bool,
+    fetcher: ImageFetcher,
+) -> tuple[str, str]:
+    """Get one image (unless present) and write its label: (status, error message)."""
+    image = images_dir / name
+    status = "labels-only"
+    if download:
+        if image.is_file() and image.stat().st_size > 0:
+            status = "present"
+        else:
+            try:
+                write_atomic(image, fetcher.fetch(task.image_ref))
+            except (FetchError, OSError) as exc:
+                return "failed", str(exc) or exc.__class__.__name__
+            status = "downloaded"
+    write_atomic(labels_dir / (Path(name).stem + ".txt"), yolo_text(task, labels).encode())
+    return status, ""
+
+
+def _manifest_row(task: AnnotatedTask, name: str, project_id: int | None) -> dict[str, Any]:
+    return {
+        "image": name,
+        "label": Path(name).stem + ".txt",
+        "task_id": task.task_id,
+        "annotation_id": task.annotation_id,
+        "project_id": project_id,
+        "ref": task.image_ref,
+        "boxes": len(task.boxes),
+    }
+
+
+def _catalog_row(
+    task: AnnotatedTask, path: Path, project_id: int | None, fetcher: ImageFetcher
+) -> dict[str, Any]:
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    scope = f"{fetcher.base_url}:{project_id}" if project_id is not None else "export"
+    return {
+        "key": f"labelstudio:{scope}:{task.task_id}",
+        "kind": "image",
+        "status": "done",
+        "path": str(path.resolve()),
+        "filename": path.name,
+        "sha256": digest,
+        "size_bytes": path.stat().st_size,
+        "meta": {"task_id": task.task_id, "annotation_id": task.annotation_id},
+    }

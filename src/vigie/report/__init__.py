@@ -1,0 +1,6 @@
+"""``vigie report``: a static HTML report (one folder, opens from disk) built from the catalog."""
+
+from vigie.report.build import build_report, draw_boxes
+from vigie.report.data import read_results_csv
+
+__all__ = ["build_report", "draw_boxes", "read_results_csv"]

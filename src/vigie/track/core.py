@@ -1,0 +1,313 @@
+"""The track stage: detect and track objects in videos, and write per-track records.
+
+For each video: decode (thread) -> detect in batches -> track -> (offline refinement) -> per-track
+records -> JSON, CSV, MOT text, counts, optional line crossings -> annotated H.264 MP4 (second
+decoding pass, drawing, encoding thread) -> catalog rows, and study DB rows with ``db_url``.
+A video that cannot be opened is a failed item; one that breaks mid-way gives the results of the
+frames that decoded, status ``partial`` and a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from vigie.errors import ConfigError, MediaError, SourceError
+from vigie.track.options import TrackOptions, TrackRun, VideoResult, selector
+from vigie.track.outputs import write_outputs
+from vigie.track.persist import record, skip, write_db
+from vigie.track.records import counts_per_class, keep_tracks, line_crossings, summarise
+from vigie.track.trackers import make_tracker
+from vigie.track.video import VIDEO_EXTENSIONS, FrameReader, VideoInfo, probe
+from vigie.types import Detector, RunCounts
+
+if TYPE_CHECKING:
+    from vigie.catalog import Catalog
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int | None], None]
+_VIGIE_REF_CONF = 0.35  # the --conf Vigie's tracker thresholds are tuned for
+
+
+def find_videos(sources: Sequence[str | Path]) -> list[Path]:
+    """Video files named directly or found (recursively) in the folders given.
+
+    Raises:
+        SourceError: a source that does not exist.
+    """
+    found: list[Path] = []
+    for src in sources:
+        p = Path(src)
+        if p.is_dir():
+            found += sorted(
+                f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in VIDEO_EXTENSIONS
+            )
+        elif p.is_file():
+            found.append(p)
+        else:
+            raise SourceError(f"{p} does not exist", hint="give video files or folders of videos")
+    seen: set[Path] = set()
+    unique = []
+    for f in found:
+        if f.resolve() not in seen:
+            seen.add(f.resolve())
+            unique.append(f)
+    return unique
+
+
+def track(
+    sources: Sequence[str | Path] | str | Path,
+    *,
+    model: str | Path | None = None,
+    detector: Detector | None = None,
+    out: str | Path = "tracks",
+    options: TrackOptions | None = None,
+    backend: str = "onnx",
+    imgsz: int = 640,
+    catalog: Catalog | None = None,
+    db_url: str | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+    **option_overrides: Any,
+) -> TrackRun:
+    """Detect and track objects in videos; write per-video outputs into ``out``.
+
+    Args:
+        sources: video files and/or folders (searched recursively for .mp4 .mov .avi .mkv .webm).
+        model: detector weights (.pt or .onnx) for :func:`vigie.detect.load_detector`.
+        detector: an already loaded detector (anything with ``names`` and ``predict``); used
+            instead of ``model``.
+        out: output folder: ``<video>.tracks.json``, ``.tracks.csv``, ``.mot.txt``, ``.mp4``.
+        options: tracker, conf, min_frames, stride, start, end, line, batch, video (or give
+            them as keyword arguments).
+        backend, imgsz: detector backend ("onnx" or "torch") and input size.
+        catalog: where to record the run, the videos and their tracks (optional).
+        db_url: study database to write one ``yolo_video_detection`` row per track.
+        force: analyse videos again even if the catalog says they are done.
+        progress: called with (video name, frames analysed, frames expected or None).
+
+    Returns:
+        a :class:`TrackRun` with one :class:`VideoResult` per video.
+
+    Raises:
+        ConfigError: bad options; SourceError: missing sources;
+        ModelError / DependencyError: the detector cannot be loaded;
+        DatabaseError: the study database cannot be reached.
+    """
+    opts = options or TrackOptions()
+    if option_overrides:
+        unknown = sorted(set(option_overrides) - set(opts.__dict__))
+        if unknown:
+            raise ConfigError(
+                f"unknown option(s) for track(): {', '.join(unknown)}",
+                hint=f"use {', '.join(opts.__dict__)}",
+            )
+        opts = TrackOptions(**{**opts.__dict__, **option_overrides})
+    _check(opts)
+    srcs = [sources] if isinstance(sources, str | Path) else list(sources)
+    videos = find_videos(srcs)
+    if detector is None:
+        if model is None:
+            raise ConfigError("no model given", hint="pass --model weights.pt (or .onnx)")
+        from vigie.detect import load_detector
+
+        detector = load_detector(model, backend=backend, conf=opts.conf, imgsz=imgsz)  # type: ignore[arg-type]
+    model_name = Path(str(model)).name if model is not None else type(detector).__name__
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob("*.part"):
+        stale.unlink(missing_ok=True)
+    make_tracker(opts.tracker, **_tracker_params(opts, None))  # fail fast on a bad tracker
+    engine = None
+    if db_url:
+        from vigie.studydb import connect, create_schema
+
+        engine = connect(db_url)
+        if engine.dialect.name == "sqlite":
+            create_schema(engine)
+    run_id = catalog.start_run("track", {"model": model_name, **opts.__dict__}) if catalog else None
+    counts = RunCounts()
+    results: list[VideoResult] = []
+    stems: dict[str, int] = {}
+    try:
+        for path in videos:
+            n = stems.get(path.stem, 0)
+            stems[path.stem] = n + 1
+            stem = path.stem if n == 0 else f"{path.stem}-{n + 1}"
+            res = _one_video(
+                path, stem, detector, model_name, opts, out_dir, catalog, run_id, force, progress
+            )
+            if engine is not None and res.status in ("done", "partial"):
+                write_db(engine, path, res.tracks, catalog)
+            results.append(res)
+            if res.status == "failed":
+                counts.failed += 1
+            elif res.status == "skipped":
+                counts.skipped += 1
+            else:
+                counts.done += 1
+            counts.extra["tracks"] = counts.extra.get("tracks", 0) + len(res.tracks)
+            counts.extra["partial"] = counts.extra.get("partial", 0) + (res.status == "partial")
+    except BaseException as exc:
+        if catalog is not None and run_id is not None:
+            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            catalog.finish_run(run_id, status, counts, error=str(exc)[:2000])
+        raise
+    finally:
+        if engine is not None:
+            engine.dispose()
+    if catalog is not None and run_id is not None:
+        catalog.finish_run(run_id, "done", counts)
+    return TrackRun(results, counts, run_id)
+
+
+def _check(opts: TrackOptions) -> None:
+    if opts.stride < 1:
+        raise ConfigError("--stride must be 1 or more")
+    if opts.min_frames < 1:
+        raise ConfigError("--min-frames must be 1 or more")
+    if not 0.0 <= opts.conf <= 1.0:
+        raise ConfigError("--conf must be between 0 and 1")
+    if opts.start is not None and opts.end is not None and opts.end <= opts.start:
+        raise ConfigError("--end must be after --start")
+    if opts.batch < 1:
+        raise ConfigError("--batch must be 1 or more")
+
+
+def _tracker_params(opts: TrackOptions, info: VideoInfo | None) -> dict[str, Any]:
+    params = dict(opts.tracker_params)
+    if opts.tracker == "vigie":
+        if info is not None:
+            params.setdefault("image_size", (info.width, info.height))
+        if opts.conf < _VIGIE_REF_CONF:
+            # Vigie's confidence thresholds are tuned for detections kept at >= 0.35; a lower
+            # --conf (a weak or young model) scales them down in proportion.
+            import inspect
+
+            from vigie.track.vigie_tracker import VigieTracker
+
+            defaults = inspect.signature(VigieTracker).parameters
+            scale = opts.conf / _VIGIE_REF_CONF
+            for key in ("high_thresh", "low_thresh", "new_thresh", "min_mean_conf"):
+                params.setdefault(key, float(defaults[key].default) * scale)
+    return params
+
+
+def _one_video(
+    path: Path,
+    stem: str,
+    detector: Detector,
+    model_name: str,
+    opts: TrackOptions,
+    out_dir: Path,
+    catalog: Catalog | None,
+    run_id: int | None,
+    force: bool,
+    progress: Progress | None,
+) -> VideoResult:
+    skipped = skip(catalog, path, model_name, opts, force)
+    if skipped is not None:
+        log.info("%s: already tracked with these settings, skipped", path.name)
+        return skipped
+    try:
+        info = probe(path)
+    except MediaError as exc:
+        log.warning("%s: %s", path.name, exc.message)
+        res = VideoResult(path, "failed", error=exc.message)
+        record(catalog, path, None, res, model_name, opts, run_id)
+        return res
+    t0 = time.perf_counter()
+    res = _analyse(path, stem, info, detector, opts, out_dir, progress)
+    res.seconds = time.perf_counter() - t0
+    record(catalog, path, info, res, model_name, opts, run_id)
+    log.info(
+        "%s: %d frames in %.1f s (%.1f ms per frame), %d tracks",
+        path.name,
+        res.frames_analysed,
+        res.seconds,
+        1000 * res.seconds / max(1, res.frames_analysed),
+        len(res.tracks),
+    )
+    return res
+
+
+def _analyse(
+    path: Path,
+    stem: str,
+    info: VideoInfo,
+    detector: Detector,
+    opts: TrackOptions,
+    out_dir: Path,
+    progress: Progress | None,
+) -> VideoResult:
+    tracker = make_tracker(opts.tracker, **_tracker_params(opts, info))
+    reader = FrameReader(
+        path, info.fps, selector(opts, opts.stride), maxsize=2 * opts.batch, seek=opts.start
+    )
+    index: list[int] = []
+    times: list[float] = []
+    expected = None
+    if info.frames:
+        expected = -(-info.frames // opts.stride)
+    batch: list[Any] = []
+
+    def flush() -> None:
+        dets = detector.predict([f.image for f in batch])
+        for f, d in zip(batch, dets, strict=True):
+            arr = np.hstack(
+                [
+                    np.asarray(d.xyxy, dtype=np.float64).reshape(-1, 4),
+                    np.asarray(d.confidence, dtype=np.float64).reshape(-1, 1),
+                    np.asarray(d.class_id, dtype=np.float64).reshape(-1, 1),
+                ]
+            )
+            tracker.update(arr[arr[:, 4] >= opts.conf])
+            index.append(f.index)
+            times.append(f.time)
+        batch.clear()
+        if progress is not None:
+            progress(path.name, len(index), expected)
+
+    for frame in reader:
+        batch.append(frame)
+        if len(batch) >= opts.batch:
+            flush()
+    if batch:
+        flush()
+    warning = None
+    if reader.error:
+        warning = f"decoding stopped after {reader.decoded} frames ({reader.error})"
+    elif info.frames and opts.end is None and reader.decoded < 0.98 * info.frames:
+        warning = f"the video ends after {reader.decoded} of {info.frames} frames (truncated?)"
+    if warning:
+        log.warning("%s: %s; results cover the frames decoded", path.name, warning)
+    if not index:
+        msg = warning or "no frame decoded in the requested range"
+        if reader.error is None and reader.decoded > 0:  # the range was empty: not a failure
+            return VideoResult(path, "done", fps=info.fps, warning=msg)
+        log.warning("%s: %s", path.name, msg)
+        return VideoResult(path, "failed", error=msg, frames_decoded=reader.decoded)
+    per_frame = tracker.finish()
+    names = dict(detector.names)
+    size = (info.width, info.height)
+    records = summarise(per_frame, index, times, names, size, opts.min_frames, opts.conf)
+    per_frame = keep_tracks(per_frame, records)
+    res = VideoResult(
+        path,
+        "partial" if warning else "done",
+        tracks=records,
+        counts=counts_per_class(records),
+        crossings=line_crossings(per_frame, opts.line, names) if opts.line else {},
+        frames_decoded=reader.decoded,
+        frames_analysed=len(index),
+        fps=info.fps,
+        warning=warning,
+    )
+    res.outputs = write_outputs(res, stem, out_dir, per_frame, index, info, names, opts)
+    return res

@@ -1,0 +1,298 @@
+"""``train()``: fine-tune (or train from scratch) an ultralytics YOLO model, validate, register.
+
+The seed (``yolo.py``) trains, validates and prints the metrics with start/end/duration; Vigie
+does the same, offline-safe, and records the model in the catalog's registry so detection can
+name it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vigie.errors import DatasetError, ModelError, require
+from vigie.train.models import resolve_model, ultralytics_offline
+
+if TYPE_CHECKING:
+    from vigie.catalog import Catalog
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ClassMetrics:
+    """Validation metrics of one class (or of all classes together)."""
+
+    name: str
+    precision: float
+    recall: float
+    map50: float
+    map50_95: float
+    images: int | None = None
+    instances: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "precision": self.precision,
+            "recall": self.recall,
+            "mAP50": self.map50,
+            "mAP50-95": self.map50_95,
+            "images": self.images,
+            "instances": self.instances,
+        }
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced."""
+
+    name: str
+    weights: Path  # best.pt
+    last: Path
+    run_dir: Path
+    overall: ClassMetrics
+    per_class: list[ClassMetrics]
+    classes: dict[int, str]
+    started_at: datetime
+    ended_at: datetime
+    params: dict[str, Any] = field(default_factory=dict)
+    model_id: int | None = None
+
+    @property
+    def duration(self) -> float:
+        return (self.ended_at - self.started_at).total_seconds()
+
+    def metrics_dict(self) -> dict[str, Any]:
+        return {
+            "all": self.overall.as_dict(),
+            "per_class": {m.name: m.as_dict() for m in self.per_class},
+        }
+
+
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def _check_data(data: Path) -> Path:
+    if not data.is_file():
+        raise DatasetError(
+            f"dataset file not found: {data}",
+            hint="give the data.yaml written by `vigie dataset build`",
+        )
+    return data.resolve()
+
+
+def _resume_checkpoint(project: Path, name: str) -> Path:
+    last = project / name / "weights" / "last.pt"
+    if not last.is_file():
+        raise ModelError(
+            f"nothing to resume: {last} does not exist",
+            hint="start the training without --resume (same --name and --project)",
+        )
+    import torch
+
+    ckpt = torch.load(last, map_location="cpu", weights_only=False)
+    if not isinstance(ckpt, dict) or ckpt.get("optimizer") is None or ckpt.get("epoch", -1) < 0:
+        raise ModelError(
+            f"the training '{name}' already finished; there is nothing to resume",
+            hint="train again without --resume, or with more --epochs under a new --name",
+        )
+    return last
+
+
+def validate(
+    weights: Path, data: Path, *, imgsz: int, batch: int, device: str | None
+) -> tuple[ClassMetrics, list[ClassMetrics], dict[int, str]]:
+    """Validate ``weights`` on the dataset's val split: overall and per-class metrics."""
+    with ultralytics_offline():
+        from ultralytics import YOLO
+
+        model = YOLO(str(weights))
+        metrics: Any = model.val(
+            data=str(data),
+            imgsz=imgsz,
+            batch=batch,
+            device=device,
+            plots=False,
+            verbose=False,
+            workers=0,
+        )
+    names = {int(k): str(v) for k, v in model.names.items()}
+    mp, mr, map50, map_ = (float(x) for x in metrics.box.mean_results())
+    per_image = getattr(metrics, "nt_per_image", None)
+    per_class_count = getattr(metrics, "nt_per_class", None)
+    overall = ClassMetrics(
+        "all",
+        mp,
+        mr,
+        map50,
+        map_,
+        instances=int(per_class_count.sum()) if per_class_count is not None else None,
+    )
+    per_class = []
+    for i, c in enumerate(metrics.box.ap_class_index):
+        p, r, ap50, ap = (float(x) for x in metrics.box.class_result(i))
+        per_class.append(
+            ClassMetrics(
+                names.get(int(c), str(c)),
+                p,
+                r,
+                ap50,
+                ap,
+                images=int(per_image[c]) if per_image is not None else None,
+                instances=int(per_class_count[c]) if per_class_count is not None else None,
+            )
+        )
+    return overall, per_class, names
+
+
+def train(
+    data: Path | str,
+    *,
+    model: str | Path = "yolo11n.pt",
+    name: str,
+    epochs: int = 100,
+    imgsz: int = 640,
+    batch: int = 8,
+    device: str | None = None,
+    project: Path | str = Path("runs/train"),
+    resume: bool = False,
+    workers: int = 2,
+    patience: int = 100,
+    overrides: Mapping[str, Any] | None = None,
+    catalog: Catalog | None = None,
+    callbacks: Mapping[str, Callable[[Any], None]] | None = None,
+) -> TrainResult:
+    """Fine-tune a YOLO model on a YOLO dataset, validate its best weights and register them.
+
+    Args:
+        data: the dataset's data.yaml.
+        model: base weights (.pt), a registered model name, or an architecture YAML
+            (``yolo11n.yaml``: from scratch). Missing weights are an error unless online.
+        name: the run's folder under ``project`` and the name in the model registry.
+        epochs, imgsz, batch, device, workers, patience: ultralytics training arguments.
+        project: folder of training runs.
+        resume: continue the interrupted run ``project/name`` from its last.pt.
+        overrides: any other ultralytics training argument (lr0, mosaic, nbs...).
+        catalog: registers the model and records the run.
+        callbacks: ultralytics callbacks by event name (e.g. ``on_fit_epoch_end``).
+
+    Returns:
+        weights, per-class metrics, timing and the registry id.
+
+    Raises:
+        DatasetError: data.yaml missing or unusable; ModelError: model missing, training failed,
+        nothing to resume.
+    """
+    require("ultralytics", "yolo")
+    data_path = _check_data(Path(data))
+    project_dir = Path(project).resolve()
+    params: dict[str, Any] = {
+        "model": str(model),
+        "epochs": epochs,
+        "imgsz": imgsz,
+        "batch": batch,
+        "device": device,
+        "workers": workers,
+        "patience": patience,
+        "resume": resume,
+        **dict(overrides or {}),
+    }
+    if resume:
+        source = str(_resume_checkpoint(project_dir, name))
+    else:
+        source = resolve_model(model, catalog).source
+    config = {"data": str(data_path), "name": name, **params}
+    run_id = catalog.start_run("train", config) if catalog is not None else None
+    try:
+        result = _train(source, data_path, name, project_dir, params, resume, callbacks)
+        if catalog is not None:
+            from vigie.catalog.models import register_model
+
+            result.model_id = register_model(
+                catalog,
+                name,
+                result.weights,
+                dataset=data_path,
+                classes=result.classes,
+                metrics=result.metrics_dict(),
+                params={**params, "duration_s": round(result.duration, 1)},
+                run_id=run_id,
+            )
+    except BaseException as exc:
+        if catalog is not None and run_id is not None:
+            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            catalog.finish_run(run_id, status, error=str(exc)[:2000])
+        raise
+    if catalog is not None and run_id is not None:
+        catalog.finish_run(run_id, "done", {"epochs": epochs})
+    return result
+
+
+def _train(
+    source: str,
+    data: Path,
+    name: str,
+    project: Path,
+    params: dict[str, Any],
+    resume: bool,
+    callbacks: Mapping[str, Callable[[Any], None]] | None,
+) -> TrainResult:
+    started = _now()
+    t0 = time.monotonic()
+    log.info("training %s from %s on %s", name, source, data)
+    known = {"model", "resume"}
+    args = {k: v for k, v in params.items() if k not in known}
+    with ultralytics_offline():
+        from ultralytics import YOLO
+
+        try:
+            yolo = YOLO(source)
+            for event, fn in (callbacks or {}).items():
+                yolo.add_callback(event, fn)
+            yolo.train(
+                data=str(data),
+                project=str(project),
+                name=name,
+                exist_ok=True,
+                plots=False,
+                resume=resume,
+                **args,
+            )
+        except (KeyboardInterrupt, ModelError):
+            raise
+        except FileNotFoundError as exc:
+            raise DatasetError(f"training cannot read the dataset: {exc}") from None
+        except Exception as exc:
+            raise ModelError(
+                f"training failed: {exc.__class__.__name__}: {exc}",
+                hint="check the dataset (vigie dataset check) and the --device",
+            ) from None
+    weights_dir = project / name / "weights"
+    best, last = weights_dir / "best.pt", weights_dir / "last.pt"
+    if not best.is_file():
+        best = last
+    if not best.is_file():
+        raise ModelError(f"training wrote no weights under {weights_dir}")
+    overall, per_class, names = validate(
+        best, data, imgsz=params["imgsz"], batch=params["batch"], device=params["device"]
+    )
+    ended = _now()
+    log.info("trained %s in %.1f s", name, time.monotonic() - t0)
+    return TrainResult(
+        name=name,
+        weights=best.resolve(),
+        last=last.resolve(),
+        run_dir=(project / name).resolve(),
+        overall=overall,
+        per_class=per_class,
+        classes=names,
+        started_at=started,
+        ended_at=ended,
+        params=dict(params),
+    )

@@ -1,0 +1,93 @@
+"""Image references without a Label Studio server: S3, foreign hosts, bad bodies, local files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.http import FaultServer, Reply
+from tests.fixtures.media import jpeg_bytes, png_bytes
+from vigie.errors import UnsafeURLError
+from vigie.labelstudio import pull
+from vigie.labelstudio.fetch import FetchError, ImageFetcher, check_image_bytes
+
+
+def test_s3_reference_is_fetched_with_boto3(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto import mock_aws
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-3")
+    with mock_aws():
+        import boto3
+
+        s3 = boto3.client("s3", region_name="eu-west-3")
+        s3.create_bucket(
+            Bucket="frames", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
+        )
+        s3.put_object(Bucket="frames", Key="cam/a.png", Body=png_bytes(seed=2))
+        fetcher = ImageFetcher(None, None)
+        assert fetcher.fetch("s3://frames/cam/a.png") == png_bytes(seed=2)
+        with pytest.raises(FetchError, match="S3"):
+            fetcher.fetch("s3://frames/missing.png")
+        fetcher.close()
+
+
+def test_foreign_private_address_is_refused_unless_allowed(fault_server: FaultServer) -> None:
+    url = fault_server.route("/a.jpg", Reply(body=jpeg_bytes()))
+    fetcher = ImageFetcher(None, "http://labelstudio.invalid")
+    with pytest.raises(UnsafeURLError):
+        fetcher.fetch(url)
+    assert fault_server.hits("/a.jpg") == 0
+    allowed = ImageFetcher(None, "http://labelstudio.invalid", allow_private=True)
+    assert allowed.fetch(url) == jpeg_bytes()
+    fetcher.close()
+    allowed.close()
+
+
+def test_html_error_page_and_truncated_jpeg_are_not_images() -> None:
+    with pytest.raises(FetchError, match="not a valid image"):
+        check_image_bytes(b"<html>login</html>")
+    with pytest.raises(FetchError):
+        check_image_bytes(jpeg_bytes()[:200])
+    with pytest.raises(FetchError, match="empty"):
+        check_image_bytes(b"")
+
+
+def test_pull_export_counts_failures_and_keeps_going(
+    tmp_path: Path, fault_server: FaultServer
+) -> None:
+    good = fault_server.route("/good.jpg", Reply(body=jpeg_bytes()))
+    html = fault_server.route("/html.jpg", Reply(body=b"<html>oops</html>"))
+    gone = fault_server.route("/gone.jpg", Reply(status=404))
+    root = tmp_path / "docroot"
+    (root / "cam").mkdir(parents=True)
+    (root / "cam" / "local.jpg").write_bytes(jpeg_bytes(seed=5))
+    items = [
+        {"id": i, "data": {"image": ref}, "annotations": [{"id": i, "result": []}]}
+        for i, ref in enumerate([good, html, gone, "/data/local-files/?d=cam/local.jpg"], 1)
+    ]
+    items.append({"id": 9, "data": {}, "annotations": []})  # malformed: reported, skipped
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(items))
+    res = pull(
+        tmp_path / "out", export_file=export, labels=["Car"], allow_private=True, document_root=root
+    )
+    assert (res.labelled, res.downloaded, res.failed) == (4, 2, 2)
+    assert [w for w, _ in res.malformed] == ["task 9"]
+    assert sorted(p.name for p in (tmp_path / "out" / "images").iterdir()) == [
+        "good.jpg",
+        "local.jpg",
+    ]
+    assert sorted(p.name for p in (tmp_path / "out" / "labels").iterdir()) == [
+        "good.txt",
+        "local.txt",
+    ]
+    assert not list((tmp_path / "out").rglob("*.part"))
+    again = pull(
+        tmp_path / "out", export_file=export, labels=["Car"], allow_private=True, document_root=root
+    )
+    assert (again.present, again.downloaded) == (2, 0)
+    assert fault_server.hits("/good.jpg") == 1
