@@ -16,6 +16,9 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
 	$(VPY) -m pip install -q -e '.[all]' 2>&1 | grep -v '^WARNING: Location'; test $${PIPESTATUS[0]} -eq 0
+	# TrackEval (HOTA for eval-track): its metadata wants numpy>=2.3, which label-studio-sdk
+	# refuses; the metric code runs on the pinned numpy, so install it without its requirements.
+	$(VPY) -m pip install -q --no-deps trackeval==1.3.0 2>&1 | grep -v '^WARNING: Location'; test $${PIPESTATUS[0]} -eq 0
 	touch $@
 
 install-labelstudio: $(LS_VENV)/.installed ## a real Label Studio server, in its own environment

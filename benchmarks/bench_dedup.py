@@ -8,13 +8,16 @@ whose aHash equals the last kept frame's (distance <= 0, the seed's rule) is dro
 - baseline:         full decode + ``imagehash.average_hash``, one file after the other;
 - vigie fast hash:  ``vigie.dedup.image_hash`` (libjpeg 1/8-scale decode), same loop, 1 thread;
 - vigie decisions:  ``vigie.dedup.keep_decisions`` (what ``vigie dedup --consecutive`` runs):
-                    1/8-scale decode, identical files decoded once, and a full decode only for
-                    frames whose uncertain hash bits could change the decision; 1 thread, then
-                    one thread per core.
+                    1/8-scale decode, identical files decoded once; only frames whose uncertain
+                    hash bits could change the decision are refined: full-size luma through an
+                    exact copy of Pillow's resize, then (rarely) imagehash's full decode;
+                    1 decoding thread, then one per core (the default).
 
 Each round runs every variant once, interleaved (the machine is shared); prints the median
-images/s over --repeat rounds, the ratio to the baseline, and how many keep/drop decisions differ
-from the baseline's. Run: ``.venv/bin/python benchmarks/bench_dedup.py [--frames 400] [--quick]``
+images/s over --repeat rounds, the ratio to the baseline, the median CPU time per image (all
+threads; steadier than wall time on a loaded machine) and its ratio, and how many keep/drop
+decisions differ from the baseline's.
+Run: ``.venv/bin/python benchmarks/bench_dedup.py [--frames 400] [--seed 0] [--repeat 5] [--quick]``
 """
 
 from __future__ import annotations
@@ -116,7 +119,10 @@ def vigie_fast_hash(files: list[Path]) -> tuple[list[bool], str]:
 def vigie_decisions(workers: int) -> Callable[[list[Path]], tuple[list[bool], str]]:
     def run(files: list[Path]) -> tuple[list[bool], str]:
         dec = keep_decisions(files, threshold=0, workers=workers)
-        note = f"full decodes {dec.full_decodes}, identical files {dec.identical}"
+        note = (
+            f"luma first {dec.luma_first}, refined {dec.refined}, full {dec.full_decodes}, "
+            f"identical {dec.identical}"
+        )
         return [bool(k) for k in dec.keep], note
 
     return run
@@ -128,6 +134,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="120 frames, 1 round")
+    ap.add_argument(
+        "--folder", type=Path, help="use the JPEGs already in this folder (made here if empty)"
+    )
     args = ap.parse_args()
     if args.quick:
         args.frames, args.repeat = 120, 1
@@ -135,13 +144,15 @@ def main() -> None:
     variants: dict[str, Callable[[list[Path]], tuple[list[bool], str]]] = {
         "baseline imagehash, full decode": baseline,
         "vigie image_hash fast, 1 thread": vigie_fast_hash,
-        "vigie keep_decisions, 1 thread": vigie_decisions(1),
-        f"vigie keep_decisions, {cores} threads": vigie_decisions(cores),
+        "vigie keep_decisions, 1 worker": vigie_decisions(1),
+        f"vigie keep_decisions, {cores} workers": vigie_decisions(cores),
     }
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
+        folder = args.folder or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
-        kinds = make_frames(folder, args.frames, args.seed)
+        made = any(folder.glob("*.jpg"))
+        kinds = "reused" if made else make_frames(folder, args.frames, args.seed)
         files = sorted(folder.glob("*.jpg"))
         size = sum(f.stat().st_size for f in files) / len(files) / 1024
         print(
@@ -150,23 +161,27 @@ def main() -> None:
         )
         print(f"cores: {os.cpu_count()}, load: {os.getloadavg()[0]:.1f}, rounds: {args.repeat}")
         times: dict[str, list[float]] = {k: [] for k in variants}
+        cpu: dict[str, list[float]] = {k: [] for k in variants}
         results: dict[str, tuple[list[bool], str]] = {}
         for _ in range(args.repeat):
             for name, fn in variants.items():
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 results[name] = fn(files)
                 times[name].append(time.perf_counter() - start)
+                cpu[name].append(time.process_time() - start_cpu)
         n = len(files)
-        base_t = statistics.median(times["baseline imagehash, full decode"])
-        base_d = results["baseline imagehash, full decode"][0]
+        base = "baseline imagehash, full decode"
+        base_t, base_c = statistics.median(times[base]), statistics.median(cpu[base])
+        base_d = results[base][0]
+        print(f"load after: {os.getloadavg()[0]:.1f}")
         for name in variants:
-            t = statistics.median(times[name])
+            t, c = statistics.median(times[name]), statistics.median(cpu[name])
             decisions, note = results[name]
             diff = sum(a != b for a, b in zip(decisions, base_d, strict=True))
             print(
-                f"{name:38s} {n / t:7.1f} images/s  x{base_t / t:5.2f}  kept {sum(decisions):4d}"
-                f"  differing decisions {diff:3d} ({100 * diff / n:.2f} %)"
-                + (f"  [{note}]" if note else "")
+                f"{name:38s} {n / t:6.1f} images/s  x{base_t / t:5.2f}"
+                f"  cpu {1000 * c / n:5.2f} ms/image x{base_c / c:5.2f}  kept {sum(decisions):3d}"
+                f"  differing {diff:2d} ({100 * diff / n:.2f} %)" + (f"  [{note}]" if note else "")
             )
         hashes = [image_hash(f) for f in files]
         for threshold in (0, 4):

@@ -4,9 +4,10 @@ against ``vigie.labelstudio.push`` / ``pull``, on a real Label Studio server.
 - push baseline: the seed's image_uploader.py: one ``POST /api/projects/<id>/import`` per image,
   one after the other;
 - push vigie:    ``push`` (batches of --batch files per request, catalog bookkeeping);
-- pull baseline: the seed's process_json: one GET per annotated image, one after the other,
-  no labels written;
-- pull vigie:    ``pull`` (task pages, images checked and written atomically, YOLO labels).
+- pull baseline: a JSON export, then the seed's process_json: one GET per annotated image,
+  one after the other, no labels written;
+- pull vigie API: ``pull(project_id=...)`` (task pages, images checked and written atomically on
+  8 threads, YOLO labels); pull vigie file: ``pull(export_file=...)`` on the seed's export.
 
 Each side runs on a fresh project with the same generated 640x480 JPEGs; prints the median
 seconds of --repeat runs and the ratios. Starts its own server from ``.venv-ls``.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import secrets
 import shutil
@@ -116,7 +118,7 @@ def seed_upload(http: httpx.Client, folder: Path, project: int) -> None:
             ).raise_for_status()
 
 
-def annotate_all(http: httpx.Client, project: int) -> list[dict]:
+def annotate_all(http: httpx.Client, project: int) -> None:
     tasks = http.get("/api/tasks/", params={"project": project, "page_size": 10000}).json()["tasks"]
     for t in tasks:
         http.post(
@@ -139,7 +141,13 @@ def annotate_all(http: httpx.Client, project: int) -> list[dict]:
                 ]
             },
         ).raise_for_status()
-    return http.get(f"/api/projects/{project}/export", params={"exportType": "JSON"}).json()
+
+
+def seed_export_and_process(http: httpx.Client, project: int, out: Path, export_file: Path) -> None:
+    """The seed's flow: export the project as JSON (by hand in the UI), then process_json."""
+    export = http.get(f"/api/projects/{project}/export", params={"exportType": "JSON"}).json()
+    export_file.write_text(json.dumps(export))
+    seed_process_json(http, export, out)
 
 
 def seed_process_json(http: httpx.Client, export: list[dict], out: Path) -> None:
@@ -178,30 +186,40 @@ def main() -> None:
         client = LabelStudioClient(url, token)
         folder = base / "images"
         make_images(folder, args.images)
-        times: dict[str, list[float]] = {
-            k: [] for k in ("push seed", "push vigie", "pull seed", "pull vigie")
-        }
+        keys = ("push seed", "push vigie", "pull seed", "pull vigie API", "pull vigie file")
+        times: dict[str, list[float]] = {k: [] for k in keys}
         for r in range(args.repeat):
             p_seed, p_vigie = new_project(http), new_project(http)
             times["push seed"].append(timed(seed_upload, http, folder, p_seed))
             cat = Catalog(f"sqlite:///{base}/cat{r}.db")
             times["push vigie"].append(timed(push, client, cat, folder, p_vigie, batch=args.batch))
-            export = annotate_all(http, p_seed)
+            annotate_all(http, p_seed)
             annotate_all(http, p_vigie)
-            out_seed, out_vigie = base / f"seed{r}", base / f"vigie{r}"
-            times["pull seed"].append(timed(seed_process_json, http, export, out_seed))
-            times["pull vigie"].append(timed(pull, out_vigie, client=client, project_id=p_vigie))
+            export_file = base / f"export{r}.json"
+            times["pull seed"].append(
+                timed(seed_export_and_process, http, p_seed, base / f"seed{r}", export_file)
+            )
+            out_vigie = base / f"vigie{r}"
+            times["pull vigie API"].append(
+                timed(pull, out_vigie, client=client, project_id=p_vigie)
+            )
             assert len(list((out_vigie / "labels").iterdir())) == args.images
+            out_file = base / f"vigiefile{r}"
+            times["pull vigie file"].append(
+                timed(pull, out_file, client=client, export_file=export_file, labels=LABELS)
+            )
+            assert len(list((out_file / "images").iterdir())) == args.images
             cat.close()
         med = {k: statistics.median(v) for k, v in times.items()}
         print(f"{args.images} images 640x480, {args.repeat} runs, batch {args.batch}, server {url}")
         for k, v in med.items():
-            print(f"  {k:11s} median {v:7.2f} s  ({args.images / v:6.1f} images/s)")
+            print(f"  {k:15s} median {v:7.2f} s  ({args.images / v:6.1f} images/s)")
         print(f"  push: vigie is {med['push seed'] / med['push vigie']:.2f}x the seed's speed")
-        print(
-            f"  pull: vigie is {med['pull seed'] / med['pull vigie']:.2f}x the seed's speed "
-            "(vigie also checks every image and writes the labels)"
-        )
+        for k in ("pull vigie API", "pull vigie file"):
+            print(
+                f"  {k}: {med['pull seed'] / med[k]:.2f}x the seed's speed "
+                "(vigie also checks every image and writes the labels)"
+            )
         client.close()
         http.close()
     finally:

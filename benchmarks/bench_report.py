@@ -77,7 +77,9 @@ def make_catalog(snapshots: int, folder: Path) -> Catalog:
     )  # fmt: skip
     ids = {r.key: r.id for r in cat.items(source_id=study)}
     replace_detections(
-        cat, {v: [_det(b, scene) for b in scene.boxes(int(v) * 3)] for v in ids.values()}, "m"
+        cat,
+        {v: [_det(b, scene) for b in scene.boxes(int(v) * 3)] for v in ids.values()},
+        model_name="m",
     )
     for v in range(20):
         vid = cat.upsert_item(key=f"v:{v}", source_id=study, kind="video", study_id=53,

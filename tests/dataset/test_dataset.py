@@ -173,6 +173,8 @@ def test_check_passes_a_built_dataset_and_cli_build_prints_a_summary(tmp_path: P
             "0.25",
             "--seed",
             "1",
+            "--hash",
+            "phash",
         ],
     )
     assert res.exit_code == 0, res.output

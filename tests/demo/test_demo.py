@@ -105,9 +105,8 @@ def test_quick_demo_runs_every_stage_and_leaves_a_workspace(tmp_path: Path) -> N
     for step, runs in expected.items():
         assert f"{'✓' if runs else '-'} {step} " in result.output, result.output
 
-    assert (out / "scene" / "training.mp4").is_file() and (
-        out / "scene" / "training.gt.txt"
-    ).is_file()
+    clips = sorted((out / "scene").glob("clip*.mp4"))
+    assert len(clips) == 3 and all(c.with_name(f"{c.stem}.gt.txt").is_file() for c in clips)
     snapshots = list((out / "captures" / "demo-street").glob("*.jpg"))
     assert len(snapshots) >= 2
     assert list((out / "study").rglob("*.mp4")) and list((out / "study").rglob("*.jpg"))
@@ -136,8 +135,12 @@ def test_quick_demo_runs_every_stage_and_leaves_a_workspace(tmp_path: Path) -> N
     cat.close()
     assert rows.get("done") == len(snapshots) and rows.get("duplicate", 0) >= 1
     assert failed == 3
+    if expected["dataset"]:
+        assert (out / "dataset" / "data.yaml").is_file()
     if expected["train"]:
         assert list((out / "runs").rglob("results.csv"))
-        assert "losses of" in html
+        assert "losses of demo" in html
+        commands = {r.command for r in Catalog(f"sqlite:///{out / 'vigie.db'}").last_runs()}
+        assert {"capture", "links", "download", "train"} <= commands
     if expected["detect"]:
         assert 'class="empty"' not in html.split('id="cameras"')[1].split("</section>")[0]

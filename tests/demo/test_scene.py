@@ -22,6 +22,8 @@ def test_scene_shows_every_class_on_a_busy_street() -> None:
     seen = {b.class_name for f in range(0, 600, 10) for b in scene.boxes(f)}
     assert seen == set(CLASSES)
     assert all(len(scene.boxes(f)) >= 3 for f in range(0, 600, 50))
+    counts = scene.class_counts(600)
+    assert set(counts) == set(CLASSES) and list(counts.values()) == sorted(counts.values())[::-1]
 
 
 def test_ground_truth_boxes_lie_in_the_frame_and_cover_drawn_objects() -> None:

@@ -76,6 +76,8 @@ def test_pull_export_counts_failures_and_keeps_going(
         tmp_path / "out", export_file=export, labels=["Car"], allow_private=True, document_root=root
     )
     assert (res.labelled, res.downloaded, res.failed) == (4, 2, 2)
+    assert res.downloaded + res.present + res.failed == res.labelled
+    assert res.labelled + res.unannotated + res.cancelled + len(res.malformed) == res.tasks
     assert [w for w, _ in res.malformed] == ["task 9"]
     assert sorted(p.name for p in (tmp_path / "out" / "images").iterdir()) == [
         "good.jpg",

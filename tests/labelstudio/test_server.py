@@ -16,12 +16,22 @@ from tests.fixtures.http import FaultServer, Reply
 from tests.fixtures.labelstudio import FaultProxy, LabelStudioServer
 from tests.fixtures.media import jpeg_bytes
 from tests.labelstudio.helpers import annotate, api, make_images, tasks_of
+from vigie.catalog import Catalog
 from vigie.cli import app
 from vigie.errors import AuthError, ConfigError
 from vigie.labelstudio import LabelStudioClient, pull, push, setup_project
 
 pytestmark = pytest.mark.labelstudio
 runner = CliRunner()
+
+
+def _push_accounts_for_every_image(r: Any) -> None:
+    assert r.imported + r.skipped + r.failed + r.left_for_later == r.found
+
+
+def _pull_accounts_for_every_task(r: Any) -> None:
+    assert r.downloaded + r.present + r.failed == r.labelled
+    assert r.labelled + r.unannotated + r.cancelled + len(r.malformed) == r.tasks
 
 
 def _cli(*args: str) -> Any:
@@ -184,11 +194,13 @@ def test_repush_after_5xx_on_a_committed_import_creates_no_duplicate(
     fault_proxy.fail_after_forward("POST", f"/api/projects/{pid}/import", status=502, times=1)
     with LabelStudioClient(fault_proxy.url, labelstudio_server.token) as client:
         result = push(client, workspace.catalog, tmp_path / "imgs", pid, batch=4)
+        _push_accounts_for_every_image(result)
         assert (result.imported, result.failed, result.reconciled) == (6, 0, 4)
         imports = [f for f in fault_proxy.forwarded if f[0] == "POST" and "/import" in f[1]]
         assert len(imports) == 2  # the failed-but-committed batch was not sent again
         assert len(tasks_of(labelstudio_server, pid)) == 6
         again = push(client, workspace.catalog, tmp_path / "imgs", pid, batch=4)
+        _push_accounts_for_every_image(again)
     assert (again.imported, again.skipped) == (0, 6)
     assert len(tasks_of(labelstudio_server, pid)) == 6
 
@@ -211,6 +223,8 @@ def test_pull_from_api_writes_yolo_labels_and_skips_present_images(
         annotate(labelstudio_server, tasks[1]["id"], [])  # annotated, nothing in it
         annotate(labelstudio_server, tasks[2]["id"], [("Car", 5, 5, 5, 5)], cancelled=True)
         res = pull(tmp_path / "out", client=client, project_id=pid, catalog=workspace.catalog)
+        _pull_accounts_for_every_task(res)
+        assert not list((tmp_path / "out").rglob("*.part"))
         assert (res.labelled, res.downloaded, res.cancelled, res.unannotated) == (2, 2, 1, 1)
         labels = tmp_path / "out" / "labels"
         assert (labels / "img000.txt").read_text().splitlines() == [
@@ -227,6 +241,7 @@ def test_pull_from_api_writes_yolo_labels_and_skips_present_images(
             tmp_path / "imgs" / "img000.jpg"
         ).read_bytes()
         again = pull(tmp_path / "out", client=client, project_id=pid, snapshot=True)
+        _pull_accounts_for_every_task(again)
     assert (again.downloaded, again.present) == (0, 2)
     assert workspace.catalog.items(key_prefix="labelstudio:")
 
@@ -462,3 +477,25 @@ def test_image_download_refreshes_a_refused_access_token_once(
         with pytest.raises(AuthError, match="401"):
             fetcher.fetch(ref)
         fetcher.close()
+
+
+def test_push_with_a_fresh_catalog_adopts_tasks_already_on_the_server(
+    labelstudio_server: LabelStudioServer,
+    ls_project: Callable[..., int],
+    make_jpeg: Any,
+    tmp_path: Path,
+) -> None:
+    pid = ls_project()
+    make_images(tmp_path / "imgs", make_jpeg, 3)
+    cat_a, cat_b = Catalog(f"sqlite:///{tmp_path}/a.db"), Catalog(f"sqlite:///{tmp_path}/b.db")
+    with LabelStudioClient(labelstudio_server.url, labelstudio_server.token) as client:
+        first = push(client, cat_a, tmp_path / "imgs", pid)
+        make_images(tmp_path / "imgs", make_jpeg, 4)  # one more image since
+        # e.g. the run was killed after the import, before its bookkeeping: catalog b knows nothing
+        second = push(client, cat_b, tmp_path / "imgs", pid)
+    cat_a.close()
+    cat_b.close()
+    assert first.imported == 3
+    assert (second.imported, second.skipped, second.reconciled) == (1, 3, 3)
+    _push_accounts_for_every_image(second)
+    assert len(tasks_of(labelstudio_server, pid)) == 4

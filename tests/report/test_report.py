@@ -7,6 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from tests.fixtures.common import Workspace
@@ -129,3 +130,77 @@ def test_report_shows_metrics_of_a_model_whose_run_folder_is_gone(
     models = html.split('id="models"')[1].split("</section>")[0]
     assert "moved" in models and "0.61" in models and "no data yet" in models
     assert "<td>Car</td>" in models
+
+
+@pytest.mark.mariadb
+def test_report_reads_a_mariadb_catalog_like_sqlite(mysql_db: str, tmp_path: Path) -> None:
+    from vigie.catalog import Catalog
+    from vigie.config import load_settings
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    settings = load_settings(workspace=root, catalog_url=mysql_db)
+    catalog = Catalog(mysql_db)
+    try:
+        fill_catalog(Workspace(root, settings, catalog))
+        html = build_report(catalog, tmp_path / "r").read_text()
+    finally:
+        catalog.close()
+    assert "no data yet" not in html
+    assert "12 kept snapshots" in html and "http_404" in html and "53_v1_3.mp4" in html
+
+
+def test_cli_report_into_a_file_is_one_clear_error(workspace: Workspace, tmp_path: Path) -> None:
+    blocker = tmp_path / "report"
+    blocker.write_text("a file, not a folder")
+    result = CliRunner().invoke(app, ["-w", str(workspace.root), "report", "--out", str(blocker)])
+    assert result.exit_code == 1
+    assert "cannot write the report folder" in result.output
+    assert "Traceback" not in result.output
+
+
+def _platform_db(tmp_path: Path) -> str:
+    from sqlalchemy import create_engine
+
+    from vigie.studydb import create_schema, plateforms
+
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    engine = create_engine(url)
+    create_schema(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            plateforms.insert(),
+            [{"id_plateform": 1, "name": "instagram"}, {"id_plateform": 3, "name": "twitter"}],
+        )
+    engine.dispose()
+    return url
+
+
+def test_report_names_platforms_from_the_study_database(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    fill_catalog(workspace)
+    url = _platform_db(tmp_path)
+    html = build_report(workspace.catalog, tmp_path / "r", study_db_url=url).read_text()
+    studies = html.split('id="studies"')[1].split("</section>")[0]
+    assert "53 · twitter" in studies  # the video's platform, named by the study database
+
+
+def test_cli_report_takes_platform_names_from_db(workspace: Workspace, tmp_path: Path) -> None:
+    fill_catalog(workspace)
+    db = _platform_db(tmp_path)
+    out = tmp_path / "r"
+    result = CliRunner().invoke(
+        app, ["-w", str(workspace.root), "report", "--out", str(out), "--db", db]
+    )
+    assert result.exit_code == 0, result.output
+    assert "53 · twitter" in (out / "index.html").read_text()
+
+
+def test_report_without_a_reachable_study_database_still_builds(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    fill_catalog(workspace)
+    url = "mysql+pymysql://nobody@127.0.0.1:1/none"
+    html = build_report(workspace.catalog, tmp_path / "r", study_db_url=url).read_text()
+    assert "53 · platform 3" in html

@@ -88,3 +88,20 @@ def test_hota_matches_trackeval_on_a_simulated_scene() -> None:
     assert m["assa"] == pytest.approx(0.56765, abs=1e-5)
     assert m["mota"] == pytest.approx(0.66130, abs=1e-5)
     assert m["idf1"] == pytest.approx(0.76625, abs=1e-5)
+
+
+def test_hota_comes_from_trackeval_and_the_fallback_port_agrees() -> None:
+    """`make install` installs TrackEval (--no-deps); the port is only a fallback."""
+    from vigie.track import make_tracker, simulate
+    from vigie.track.metrics import _trackeval_hota_class, hota_port, trackeval_hota
+
+    assert _trackeval_hota_class() is not None, "TrackEval missing: run `make install`"
+    scene = simulate("traffic", frames=120, seed=2)
+    tracker = make_tracker("bytetrack")
+    for dets in scene.detections:
+        tracker.update(dets)
+    pred = parse_mot(format_mot((i + 1, t) for i, t in enumerate(tracker.finish())))
+    gt = parse_mot(scene.gt_mot(), ground_truth=True)
+    official, port = trackeval_hota(gt, pred), hota_port(gt, pred)
+    for key in ("hota", "deta", "assa", "loca"):
+        assert port[key] == pytest.approx(official[key], abs=1e-9)

@@ -259,3 +259,30 @@ def test_start_seeks_into_a_long_video_and_keeps_frame_numbers(tmp_path: Path) -
     first = min(int(line.split(",")[0]) for line in res.outputs["mot"].read_text().splitlines())
     assert first == 41  # frame 40 (t = 4.0 s), written from 1
     assert res.warning is None and read_video(res.outputs["video"])[3] == 11
+
+
+def test_an_encoding_failure_fails_that_video_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vigie.errors import MediaError
+    from vigie.track import outputs
+
+    real = outputs.VideoWriter
+
+    class FullDisk(real):  # type: ignore[misc, valid-type]
+        def close(self) -> None:
+            super().close()
+            if self.path.name.startswith("a."):
+                raise MediaError("cannot encode a.mp4: No space left on device")
+
+    monkeypatch.setattr(outputs, "VideoWriter", FullDisk)
+    videos = [render_video(tmp_path / "in" / f"{n}.mp4", frames=8) for n in ("a", "b", "c")]
+    run = track(videos, detector=ColourDetector(), out=tmp_path / "o")
+    assert [(r.video.name, r.status) for r in run.results] == [
+        ("a.mp4", "failed"),
+        ("b.mp4", "done"),
+        ("c.mp4", "done"),
+    ]
+    assert "No space" in (run.results[0].error or "")
+    assert not (tmp_path / "o" / "a.mp4").exists() and (tmp_path / "o" / "c.mp4").exists()
+    assert not list((tmp_path / "o").glob("*.part"))

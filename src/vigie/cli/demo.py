@@ -28,18 +28,15 @@ def demo(
         Path, typer.Option("--out", "-o", help="demo workspace folder (created)")
     ] = Path("demo-workspace"),
     quick: Annotated[
-        bool, typer.Option("--quick", help="a short run: 8 s of capture, 2 epochs (~2-3 min)")
+        bool, typer.Option("--quick", help="a short run: 8 s of capture, 2 epochs (~1-3 min)")
     ] = False,
     seed: Annotated[int, typer.Option("--seed", help="seed of the generated street scene")] = 0,
 ) -> None:
     """Run the whole pipeline offline on a generated street scene, printing each step.
 
-    Renders a street (cars, buses, trucks, bikes, pedestrians) with ground truth, serves it as a
-    camera and a study media host on 127.0.0.1, then runs capture, links, download, frames,
-    dataset, train (from yolo11n.yaml), detect, track and report. The Label Studio round trip
-    runs only when a token is configured (VIGIE_LABELSTUDIO_TOKEN, with labelstudio.url).
+    A street (cars, buses, trucks, bikes, pedestrians) with ground truth is served as a camera and a study media host on 127.0.0.1; then capture, links, download, frames, dataset, train (from yolo11n.yaml), detect, track and report run for real. The Label Studio round trip runs only when a token is configured (VIGIE_LABELSTUDIO_TOKEN, with labelstudio.url).
 
-    Example: vigie demo --out demo-workspace && open demo-workspace/report/index.html
+    Example: vigie demo --out demo-workspace, then open demo-workspace/report/index.html
     """
     from rich.table import Table
 

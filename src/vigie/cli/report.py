@@ -25,11 +25,16 @@ def report(
     samples: Annotated[
         int, typer.Option("--samples", min=0, max=100, help="annotated sample images to include")
     ] = 8,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="study database URL, for platform names (default: settings)"),
+    ] = None,
 ) -> None:
-    """Build the HTML report: objects per camera over time, per study and platform, track
-    timelines, training curves, download and capture health, and annotated samples.
+    """Build the HTML report of the catalog: one folder that opens from disk.
 
-    Example: vigie report --out report && open report/index.html
+    Objects per camera over time, per study and platform by size, track timelines per video, training curves and metrics, download and capture health, and annotated sample images.
+
+    Example: vigie report --out report, then open report/index.html
     """
     from rich.table import Table
 
@@ -39,7 +44,13 @@ def report(
     target = out if out is not None else cfg.workspace / "report"
     catalog = open_catalog(cfg)
     try:
-        index = build_report(catalog, target, title=title, max_samples=samples)
+        index = build_report(
+            catalog,
+            target,
+            title=title,
+            max_samples=samples,
+            study_db_url=db or cfg.study_db_url,
+        )
     finally:
         catalog.close()
     images = len(list((index.parent / "img").glob("*.jpg")))

@@ -99,6 +99,12 @@ def build_dataset(
         + "".join(f"{usable[i].name},{side[i]},{g}\n" for g, grp in enumerate(groups) for i in grp),
     )
     write_text_atomic(result.data_yaml, data_yaml_text(out, names))
+    if val_fraction > 0 and result.val == 0:
+        log.warning(
+            "the validation split is empty: all %d images form one group of near-duplicates or "
+            "one video; lower --dedup-threshold or use hash_method='phash'",
+            len(usable),
+        )
     if result.unlabelled:
         log.warning("%d images without a label file were left out", len(result.unlabelled))
     return result

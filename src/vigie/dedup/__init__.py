@@ -5,7 +5,7 @@ Public API (other stages import only these):
 - :func:`image_hash` - aHash/pHash/dHash of a file or bytes as an int (fast reduced-size decode);
 - :func:`hamming` - bit distance of two hashes;
 - :func:`group_near_duplicates` - connected groups of hashes within a threshold (indexed);
-- :func:`keep_decisions` - the capture rule over time-ordered frames, full-decode exact but fast;
+- :func:`keep_decisions` - the capture rule over time-ordered frames, as full-decode imagehash but fast;
 - :func:`find_duplicates` - ``vigie dedup``: group a folder, optionally move duplicates aside.
 """
 

@@ -1,14 +1,29 @@
-"""Keep/drop decisions for a time-ordered sequence of frames, cheap yet full-decode exact.
+"""Keep/drop decisions for a time-ordered sequence of frames, cheap yet as full-decode imagehash.
 
 The rule is the capture rule (and the seed's): a frame is dropped when its bytes equal the last
 kept frame's, or its hash is within ``threshold`` bits of the last kept frame's hash.
 
-Speed comes from decoding JPEGs at 1/8 size (:func:`hash_with_margin`); exactness from knowing
-which bits of that fast hash are uncertain: a thumbnail pixel within ``margin`` grey levels of
-the mean (aHash) or of its neighbour (dHash) may fall on the other side in a full decode. When the
-uncertain bits cannot change the decision it is taken at once; otherwise, and only then, both
-frames are hashed on a full decode, exactly as ``imagehash`` does. Identical files are decoded
-once. pHash has no such bound here: it is decided on full decodes.
+Each frame's hash is known at one of three levels, each dearer and more precise than the last.
+A level gives, for every thumbnail pixel, an estimate of the value Pillow's 8-bit LANCZOS resize
+(what ``imagehash`` runs) holds just before rounding it to uint8, and how far off that estimate
+may be; a hash bit is *uncertain* when some pixel values within those ranges would flip it
+(aHash: ``t_i > mean(t)`` over the rounded pixels; dHash: ``right > left``):
+
+1. **reduced** (:func:`hash_with_margin`): the JPEG decoded at 1/8 size (libjpeg DCT scaling,
+   ~3.5x cheaper than imagehash's decode + resize), resized in floats, less the decode's known
+   rounding bias; off by up to ``margin``.
+2. **luma** (:func:`hash_refined`): the JPEG's luma at full size (no colour conversion) through
+   an exact copy of Pillow's resize (uint8 horizontal pass included): the only difference left
+   with ``imagehash`` is luma vs ``convert("L")`` of the RGB decode, where RGB clips; off by up
+   to ``refine_margin``. About 1.4x the cost of level 1.
+3. **full**: ``imagehash``'s own computation, exact.
+
+A frame moves up a level only when its uncertain bits (or the kept frame's) can change the
+decision: at threshold 0, if the certain bits already differ the frame is kept whatever the
+uncertain ones are. The kept frame is refined first (its hash serves every following frame).
+When most recent decisions needed a refinement, the next frames start at level 2. Identical
+files are decoded once. pHash has no such bounds: it is decided on full decodes. Decisions are
+taken while worker threads decode the next few frames (OpenCV releases the GIL).
 """
 
 from __future__ import annotations
@@ -16,46 +31,88 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-from vigie.dedup.hashing import bits_to_int, hamming, image_hash, reduced_grey
+from vigie.dedup.hashing import (
+    full_grey,
+    hamming,
+    image_hash,
+    lanczos_values,
+    reduced_values,
+    rounding_bits,
+)
 
-_LANCZOS = Image.Resampling.LANCZOS
-# In benchmarks/bench_dedup.py the bits that differ between a 1/8-decode float thumbnail and the
-# full decode lie within ~0.35 grey levels of their tipping point; closer than this is "uncertain".
-DEFAULT_MARGIN = 0.5
+# How far a thumbnail pixel may be from the value imagehash's Pillow resize has before its final
+# rounding to uint8 (``v`` with ``t = clip(floor(v + 0.5))``), per level. Measured on the 1049
+# distinct 1280x720 frames of benchmarks/bench_dedup.py (seeds 0-3):
+# - 1/8 decode, bias-corrected: median 0.049, 99% 0.25, max 0.45. Most bits stay certain whatever
+#   the error, and at 0.15 no decision of the four sequences differed from imagehash's.
+# - full-size luma through an exact copy of Pillow's resize: median 0.0001, 90% 0.012, 99% 0.066,
+#   max 0.19 (luma vs ``convert("L")`` where RGB clips); at 0.02 every bit it got wrong was
+#   marked uncertain.
+DEFAULT_MARGIN = 0.15
+DEFAULT_REFINE_MARGIN = 0.02
+
+REDUCED, LUMA, FULL = 1, 2, 3
+# When more than this share of recent decisions could not be taken on 1/8 decodes, the next
+# frames are decoded at full size straight away (a refinement costs about 1.4 first passes).
+_DIRECT_ON, _DIRECT_OFF, _WINDOW = 0.4, 0.3, 20
+
+
+def _check_bounded(method: str) -> None:
+    if method not in ("ahash", "dhash"):
+        raise ValueError(f"no uncertainty bound for {method!r}; use ahash or dhash")
+
+
+def _luma_values(data: bytes, method: str, hash_size: int) -> np.ndarray | None:
+    grey = full_grey(data)
+    if grey is None:
+        return None
+    return lanczos_values(grey, hash_size + (method == "dhash"), hash_size)
 
 
 def hash_with_margin(
     data: bytes, method: str = "ahash", hash_size: int = 8, margin: float = DEFAULT_MARGIN
 ) -> tuple[int, int]:
-    """(fast hash, mask of its uncertain bits) from a reduced-size decode; ahash or dhash."""
-    grey = reduced_grey(data, (hash_size + 1) * 4).convert("F")
-    if method == "ahash":
-        v = np.asarray(grey.resize((hash_size, hash_size), _LANCZOS), dtype=np.float64)
-        delta = v - v.mean()
-        return bits_to_int(delta > 0), bits_to_int(np.abs(delta) < margin)
-    if method == "dhash":
-        v = np.asarray(grey.resize((hash_size + 1, hash_size), _LANCZOS), dtype=np.float64)
-        delta = v[:, 1:] - v[:, :-1]
-        return bits_to_int(delta > 0), bits_to_int(np.abs(delta) < 2 * margin)
-    raise ValueError(f"no uncertainty bound for {method!r}; use ahash or dhash")
+    """(fast hash, mask of its uncertain bits) from a 1/8-size decode; ahash or dhash.
+
+    The bits are those of imagehash's computation if the thumbnail pixels (before Pillow's final
+    rounding) are within ``margin`` grey levels of the estimate; the mask marks the bits some
+    pixel values within that margin would flip."""
+    _check_bounded(method)
+    return rounding_bits(reduced_values(data, method, hash_size), method, margin)
+
+
+def hash_refined(
+    data: bytes,
+    method: str = "ahash",
+    hash_size: int = 8,
+    refine_margin: float = DEFAULT_REFINE_MARGIN,
+) -> tuple[int, int] | None:
+    """(hash, mask of its uncertain bits) from the full-size luma of a JPEG, resized exactly as
+    Pillow does; None when the bytes are not an RGB/greyscale JPEG (decode those in full)."""
+    _check_bounded(method)
+    v = _luma_values(data, method, hash_size)
+    return None if v is None else rounding_bits(v, method, refine_margin)
 
 
 @dataclass
 class _Probe:
     digest: str
     path: Path
-    fast: int = 0
-    mask: int = 0
-    full: int | None = None
+    bits: int = 0
+    mask: int = 0  # uncertain bits of ``bits``
+    level: int = REDUCED
     error: str | None = None
+    # what a 1/8 decode would say (for choosing how to decode the next frames)
+    first: tuple[int, int] = (0, 0)
+    done: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
@@ -63,19 +120,26 @@ class SequenceDecisions:
     """Per frame: keep (True), drop (False) or None when unreadable; plus how it was decided."""
 
     keep: list[bool | None]
-    hashes: list[int | None] = field(default_factory=list)  # full-decode hash where computed
-    full_decodes: int = 0  # frames whose decision needed a full decode
+    hashes: list[int | None] = field(default_factory=list)  # best-known hash of each frame
+    full_decodes: int = 0  # frames whose decision needed imagehash's full decode
     identical: int = 0  # frames with the same bytes as an earlier one (decoded once)
     errors: dict[int, str] = field(default_factory=dict)
+    refined: int = 0  # frames refined to the full-size luma after a 1/8 decode
+    luma_first: int = 0  # frames decoded at full-size luma straight away (busy scenes)
 
 
 class _Prober:
-    """Reads and fast-hashes frames on worker threads; identical bytes are decoded once."""
+    """Reads and hashes frames on worker threads; identical bytes are decoded once.
 
-    def __init__(self, method: str, hash_size: int, margin: float) -> None:
-        self.method, self.hash_size, self.margin = method, hash_size, margin
+    ``direct`` (set by the decision loop) asks for the full-size luma instead of the 1/8 decode.
+    """
+
+    def __init__(self, method: str, hash_size: int, margin: float, refine_margin: float) -> None:
+        self.method, self.hash_size = method, hash_size
+        self.margin, self.refine_margin = margin, refine_margin
         self.by_digest: dict[str, _Probe] = {}
         self.lock = threading.Lock()
+        self.direct = False
 
     def __call__(self, path: Path) -> _Probe:
         try:
@@ -85,20 +149,80 @@ class _Prober:
         digest = hashlib.sha256(data).hexdigest()
         with self.lock:
             known = self.by_digest.get(digest)
-            if known is not None:
-                return known  # filled by the thread of the earlier frame, yielded before us
-            probe = self.by_digest[digest] = _Probe(digest, path)
+            if known is None:
+                probe = self.by_digest[digest] = _Probe(digest, path)
+        if known is not None:
+            known.done.wait()  # another thread (maybe of a later frame) is decoding these bytes
+            return known
         try:
-            if self.method == "phash":
-                probe.full = image_hash(data, self.method, self.hash_size, fast=False)
-                probe.fast = probe.full
-            else:
-                probe.fast, probe.mask = hash_with_margin(
-                    data, self.method, self.hash_size, self.margin
-                )
+            self._hash(probe, data)
         except Exception as exc:  # an undecodable file is a per-item failure
             probe.error = f"{exc.__class__.__name__}: {exc}"
+        finally:
+            probe.done.set()
         return probe
+
+    def _hash(self, probe: _Probe, data: bytes) -> None:
+        method, size = self.method, self.hash_size
+        if method == "phash":
+            probe.bits, probe.level = image_hash(data, method, size, fast=False), FULL
+            probe.first = (probe.bits, 0)
+            return
+        if self.direct:
+            v = _luma_values(data, method, size)
+            if v is not None:
+                probe.bits, probe.mask = rounding_bits(v, method, self.refine_margin)
+                probe.level = LUMA
+                probe.first = rounding_bits(v, method, self.margin)
+                return
+        v = reduced_values(data, method, size)
+        probe.bits, probe.mask = rounding_bits(v, method, self.margin)
+        probe.first = (probe.bits, probe.mask)
+
+
+def _undecided(xb: int, xm: int, kb: int, km: int, threshold: int) -> bool:
+    unsure = xm | km
+    low = hamming(xb & ~unsure, kb & ~unsure)
+    return low <= threshold < low + unsure.bit_count()
+
+
+@dataclass
+class _Rule:
+    threshold: int
+    method: str
+    hash_size: int
+    refine_margin: float
+    out: SequenceDecisions
+
+    def refine(self, probe: _Probe) -> None:
+        """Move ``probe`` up one level (luma, then full decode)."""
+        if probe.level == REDUCED:
+            probe.level = LUMA
+            refined = hash_refined(
+                probe.path.read_bytes(), self.method, self.hash_size, self.refine_margin
+            )
+            if refined is not None:
+                probe.bits, probe.mask = refined
+                self.out.refined += 1
+                return
+        probe.level = FULL
+        probe.bits = image_hash(probe.path, self.method, self.hash_size, fast=False)
+        probe.mask = 0
+        self.out.full_decodes += 1
+
+    def differs(self, x: _Probe, k: _Probe) -> bool:
+        """Whether x's full-decode hash is more than ``threshold`` bits from k's."""
+        if x.digest == k.digest:
+            return False
+        while _undecided(x.bits, x.mask, k.bits, k.mask, self.threshold):
+            # Refine the less precise of the two; on a tie the kept frame, whose hash is reused
+            # for every following frame, so that most frames never need a refinement of their own.
+            if k.mask and (k.level <= x.level or not x.mask):
+                self.refine(k)
+            else:
+                self.refine(x)
+        unsure = x.mask | k.mask
+        return hamming(x.bits & ~unsure, k.bits & ~unsure) > self.threshold
 
 
 def keep_decisions(
@@ -109,6 +233,7 @@ def keep_decisions(
     workers: int | None = None,
     margin: float = DEFAULT_MARGIN,
     on_progress: Callable[[int], None] | None = None,
+    refine_margin: float = DEFAULT_REFINE_MARGIN,
 ) -> SequenceDecisions:
     """Decide, in order, which frames to keep; same answers as full-decode imagehash.
 
@@ -116,66 +241,55 @@ def keep_decisions(
         paths: frames in time order.
         threshold: a frame within this many bits of the last kept frame is dropped.
         method: ``ahash`` (default), ``dhash`` or ``phash``.
-        workers: threads for decoding (default: one per core, at most 8).
-        margin: grey levels around a bit's tipping point that count as uncertain.
+        workers: threads decoding frames ahead of the decisions (default: one per core, at
+            most 8); refinements run on the calling thread meanwhile.
+        margin: how far (grey levels) a 1/8-decode thumbnail pixel may be from imagehash's.
+        on_progress: called with 1 after each frame is decided.
+        refine_margin: the same for the full-size luma (0 trusts that level as exact).
     """
     if method not in ("ahash", "dhash", "phash"):
         raise ValueError(f"unknown hash method {method!r}")
     n = workers or min(8, os.cpu_count() or 1)
-    probes: list[_Probe] = []
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        for probe in pool.map(_Prober(method, hash_size, margin), paths):
-            probes.append(probe)
-            if on_progress is not None:
-                on_progress(1)
     out = SequenceDecisions(keep=[])
+    rule = _Rule(threshold, method, hash_size, refine_margin, out)
+    prober = _Prober(method, hash_size, margin, refine_margin)
+    recent: deque[bool] = deque(maxlen=_WINDOW)  # decisions a 1/8 decode could not take
     seen: set[str] = set()
     last: _Probe | None = None
-    for i, probe in enumerate(probes):
-        if probe.digest in seen:
-            out.identical += 1
-        seen.add(probe.digest)
-        if probe.error is not None:
-            out.keep.append(None)
-            out.errors[i] = probe.error
-            continue
-        keep = last is None or _differs(probe, last, threshold, method, hash_size, out)
-        out.keep.append(keep)
-        if keep:
-            last = probe
-    out.hashes = [None if p.error else (p.full if p.full is not None else p.fast) for p in probes]
+    probes: list[_Probe] = []
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        ahead: deque[Future[_Probe]] = deque()
+        todo = iter(paths)
+        for path in todo:  # keep a few frames in flight: enough to feed the workers, few
+            ahead.append(pool.submit(prober, path))  # enough that a change of mode applies soon
+            if len(ahead) >= 2 * n + 2:
+                break
+        i = 0
+        while ahead:
+            probe = ahead.popleft().result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                ahead.append(pool.submit(prober, nxt))
+            probes.append(probe)
+            if probe.digest in seen:
+                out.identical += 1
+            elif probe.level == LUMA:
+                out.luma_first += 1
+            if probe.error is not None:
+                out.keep.append(None)
+                out.errors[i] = probe.error
+            else:
+                if last is not None and probe.digest not in seen:
+                    recent.append(_undecided(*probe.first, last.bits, last.mask, threshold))
+                    rate = sum(recent) / _WINDOW
+                    prober.direct = rate > _DIRECT_ON or (prober.direct and rate >= _DIRECT_OFF)
+                keep = last is None or rule.differs(probe, last)
+                out.keep.append(keep)
+                if keep:
+                    last = probe
+            seen.add(probe.digest)
+            if on_progress is not None:
+                on_progress(1)
+            i += 1
+    out.hashes = [None if p.error else p.bits for p in probes]
     return out
-
-
-def _full(probe: _Probe, method: str, hash_size: int, out: SequenceDecisions) -> int:
-    if probe.full is None:
-        probe.full = image_hash(probe.path, method, hash_size, fast=False)
-        out.full_decodes += 1
-    return probe.full
-
-
-def _bounds(x: _Probe, k: _Probe) -> tuple[int, int]:
-    """(smallest, largest) hamming distance the full-decode hashes of x and k can have."""
-    x_bits, x_mask = (x.full, 0) if x.full is not None else (x.fast, x.mask)
-    k_bits, k_mask = (k.full, 0) if k.full is not None else (k.fast, k.mask)
-    unsure = x_mask | k_mask
-    known = hamming(x_bits & ~unsure, k_bits & ~unsure)
-    return known, known + unsure.bit_count()
-
-
-def _differs(
-    x: _Probe, k: _Probe, threshold: int, method: str, hash_size: int, out: SequenceDecisions
-) -> bool:
-    if x.digest == k.digest:
-        return False
-    # Resolve uncertainty one frame at a time, the kept frame first: its full hash is reused
-    # for every following frame, so most frames never need a full decode of their own.
-    for resolve in (None, k, x):
-        if resolve is not None:
-            _full(resolve, method, hash_size, out)
-        low, high = _bounds(x, k)
-        if low > threshold:
-            return True
-        if high <= threshold:
-            return False
-    raise AssertionError("both hashes are exact by now")  # pragma: no cover

@@ -125,7 +125,6 @@ class _Ctx:
     links: Any = None
     downloaded: list[Path] = field(default_factory=list)
     videos: list[Path] = field(default_factory=list)
-    snapshots: list[Path] = field(default_factory=list)
     clips: dict[str, int] = field(default_factory=dict)  # training clip stem -> first frame
     labelled: Path | None = None
     data_yaml: Path | None = None

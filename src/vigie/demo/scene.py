@@ -190,6 +190,14 @@ class Scene:
             )
         return result
 
+    def class_counts(self, until: int) -> dict[str, int]:
+        """How many objects of each class enter the street before frame ``until``."""
+        counts: dict[str, int] = {}
+        for obj in self._objects:
+            if obj.spawn < until:
+                counts[obj.class_name] = counts.get(obj.class_name, 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+
     # -- pixels ------------------------------------------------------------------------------
     @cached_property
     def background(self) -> Image:

@@ -29,6 +29,13 @@ log = logging.getLogger(__name__)
 Reply = tuple[int, bytes, str]  # status, body, content type
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up mid-request is logged at debug level, not printed to stderr."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        log.debug("demo server: request from %s failed", client_address, exc_info=True)
+
+
 class _Server:
     """A threaded HTTP server on 127.0.0.1 answering GET/HEAD with :meth:`reply`."""
 
@@ -63,7 +70,7 @@ class _Server:
                     pass
 
         self.requests = 0
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self.port = int(self._httpd.server_address[1])
         self._thread: threading.Thread | None = None

@@ -26,7 +26,6 @@ from vigie.demo.pipeline import (
 )
 from vigie.demo.scene import jpeg_bytes
 from vigie.demo.study import study_db_url
-from vigie.types import ItemStatus
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif"}
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm"}
@@ -37,8 +36,8 @@ def scene(ctx: _Ctx) -> str:
     preview = ctx.out / "scene" / "preview.jpg"
     preview.write_bytes(jpeg_bytes(ctx.scene.render(0)))
     last = max(ctx.clips.values(), default=0) + ctx.plan.clip_frames
-    counts = Counter(o.class_name for o in ctx.scene._objects if o.spawn < last)
-    objects = ", ".join(f"{n} {c.lower()}" for c, n in counts.most_common())
+    counts = ctx.scene.class_counts(last)
+    objects = ", ".join(f"{n} {c.lower()}" for c, n in counts.items())
     return (
         f"street scene (seed {ctx.scene.seed}, {ctx.scene.width}x{ctx.scene.height}): "
         f"{len(clips)} clips of {ctx.plan.clip_frames} frames with MOT ground truth in scene/; "
@@ -60,11 +59,6 @@ def capture(ctx: _Ctx) -> str:
             settings=ctx.settings,
             catalog=ctx.catalog,
         )
-    ctx.snapshots = [
-        Path(f.path) for f in res.frames if f.status == ItemStatus.DONE and Path(f.path).is_file()
-    ]
-    if not ctx.snapshots:  # older capture results: read the camera folder
-        ctx.snapshots = sorted((ctx.out / "captures" / CAMERA_NAME).glob("*.jpg"))
     return (
         f"camera {url} polled {res.polls} times every {ctx.plan.capture_every:g} s: "
         f"{res.kept} kept, {res.duplicates} duplicates dropped, {res.failed} failed"
@@ -114,13 +108,21 @@ def download(ctx: _Ctx) -> str:
         catalog=ctx.catalog,
         allow_private_networks=True,
     )
-    files = [Path(i.path) for i in res.items if i.status == ItemStatus.DONE and i.path]
+    # what is on disk now, this run's downloads and an earlier run's alike (the catalog knows)
+    kept = ctx.catalog.items(study_id=ctx.study.study_id if ctx.study else None, status="done")
+    files = [
+        Path(r.path)
+        for r in kept
+        if r.kind in ("image", "video") and r.path and Path(r.path).is_file()
+    ]
     ctx.downloaded = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
     ctx.videos = [p for p in files if p.suffix.lower() in VIDEO_SUFFIXES]
     reasons = ", ".join(f"{n} {r}" for r, n in res.failures.most_common()) or "none"
+    earlier = f", {res.skipped} already there" if res.skipped else ""
     return (
-        f"{res.done} of {res.total} downloaded ({len(ctx.downloaded)} images, "
-        f"{len(ctx.videos)} videos, {res.bytes / 1e6:.1f} MB), {res.failed} failed: {reasons}"
+        f"{res.done} of {res.total} downloaded ({res.bytes / 1e6:.1f} MB{earlier}): "
+        f"{len(ctx.downloaded)} images and {len(ctx.videos)} videos on disk; "
+        f"{res.failed} failed: {reasons}"
     )
 
 
@@ -240,7 +242,7 @@ def detect(ctx: _Ctx) -> str:
         (ctx.out / "study", "study images", True),
         (ctx.out / "frames", "study video frames", True),
     ]
-    parts, total = [], Counter[str]()
+    parts, total, study_rows = [], Counter[str](), 0
     for folder, label, to_study in sources:
         if not folder.is_dir() or not any(
             p.suffix.lower() in IMAGE_SUFFIXES for p in folder.rglob("*")
@@ -257,11 +259,12 @@ def detect(ctx: _Ctx) -> str:
             catalog=ctx.catalog,
         )
         total.update(res.per_class)
+        study_rows += int(getattr(res, "study_rows", 0) or 0)
         parts.append(f"{res.images} {label}: {res.detections} objects")
     if not parts:
         raise StepSkipped("no images to detect on")
     classes = ", ".join(f"{n} {c}" for c, n in total.most_common()) or "nothing found"
-    return f"{'; '.join(parts)} ({classes})"
+    return f"{'; '.join(parts)} ({classes}); {study_rows} rows in yolo_image_detection"
 
 
 def track(ctx: _Ctx) -> str:
@@ -285,7 +288,29 @@ def track(ctx: _Ctx) -> str:
     classes = ", ".join(f"{n} {c}" for c, n in per_class.most_common()) or "none"
     statuses = Counter(v.status for v in res.results)
     done = ", ".join(f"{n} {s}" for s, n in statuses.items())
-    return f"{len(res.results)} videos ({done}): {tracks} tracks ({classes})"
+    rows = _count_rows(study_db_url(ctx.out), "yolo_video_detection")
+    return (
+        f"{len(res.results)} videos ({done}): {tracks} tracks ({classes}); "
+        f"{rows} rows in yolo_video_detection"
+    )
+
+
+def _count_rows(db_url: str, table_name: str) -> int:
+    """Rows of one table of the study database (0 when it cannot be read)."""
+    from sqlalchemy import create_engine, func, select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from vigie.studydb import study_metadata
+
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            t = study_metadata.tables[table_name]
+            return int(conn.execute(select(func.count()).select_from(t)).scalar() or 0)
+    except SQLAlchemyError:
+        return 0
+    finally:
+        engine.dispose()
 
 
 def _model(ctx: _Ctx) -> Path:
@@ -296,7 +321,9 @@ def _model(ctx: _Ctx) -> Path:
 
 def report(ctx: _Ctx) -> str:
     build = stage_api("report", "build_report")
-    index = build(ctx.catalog, ctx.out / "report", title="Vigie demo")
+    index = build(
+        ctx.catalog, ctx.out / "report", title="Vigie demo", study_db_url=study_db_url(ctx.out)
+    )
     images = len(list((index.parent / "img").glob("*.jpg")))
     html = index.read_text(encoding="utf-8")
     charts, empty = html.count('<svg class="chart"'), html.count('class="empty"')

@@ -172,9 +172,9 @@ class LabelStudioClient:
         """One HTTP request to the server with the SDK's (refreshed) auth header.
 
         Returns the ``httpx.Response`` of a 2xx answer; raises LabelStudioError otherwise
-        (:class:`LabelStudioHTTPError` carries the status). ``retry`` allows up to two more
-        tries on a 5xx or a dropped connection; pass False for POSTs that commit data, whose
-        callers reconcile instead (promise 12).
+        (:class:`LabelStudioHTTPError` carries the status). A GET is tried up to three times on
+        a 5xx or a dropped connection (``retry=False`` turns that off); a POST/PATCH is sent
+        once, and callers that commit data reconcile after an ambiguous failure (promise 12).
         """
         import time
 
@@ -182,7 +182,8 @@ class LabelStudioClient:
         from label_studio_sdk.core.api_error import ApiError
 
         url = f"{self.url}/{path.lstrip('/')}"
-        tries = 3 if retry else 1
+        # only reads are retried on their own: a POST may have committed (promise 12)
+        tries = 3 if retry and method.upper() in ("GET", "HEAD") else 1
 
         def _do() -> Any:
             for attempt in range(tries):

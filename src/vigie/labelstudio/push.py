@@ -47,7 +47,7 @@ class PushResult:
     imported: int = 0
     skipped: int = 0  # already imported (catalog)
     failed: int = 0
-    reconciled: int = 0  # committed by the server despite an error answer
+    reconciled: int = 0  # found on the server unrecorded (error answer, interrupted run)
     predictions: int = 0
     left_for_later: int = 0  # beyond --max
     failures: list[tuple[str, str]] = field(default_factory=list)
@@ -154,6 +154,17 @@ def push(
     items = _catalog_items(catalog, folder, paths, refs)
     done = imported_tasks(catalog, client.url, project_id)
     todo = [it for it in items if it.media_id not in done]
+    if todo and _server_task_count(client, project_id) > len(done):
+        # The project holds tasks the catalog does not know: an interrupted run (killed between
+        # the import and its bookkeeping), another catalog... Adopt those that are ours.
+        found = _reconcile(client, project_id, storage, todo, set(done.values()))
+        if found:
+            log.info("%d images were already in project %s: recorded", len(found), project_id)
+            record_tasks(catalog, _rows(client, project_id, storage, found, None, run_id))
+            result.reconciled += len(found)
+            adopted = {it.media_id for it, _ in found}
+            done.update({it.media_id: t for it, t in found})
+            todo = [it for it in todo if it.media_id not in adopted]
     result.skipped = len(items) - len(todo)
     if on_progress and result.skipped:
         on_progress(result.skipped)
@@ -170,27 +181,51 @@ def push(
         mapping = _import_batch(
             client, project, storage, chunk, known_tasks, result, verify=predictor is not None
         )
-        rows = [
-            {
-                "server": client.url,
-                "project_id": project_id,
-                "media_item_id": it.media_id,
-                "task_id": task_id,
-                "storage": storage,
-                "data_ref": it.ref or it.name,
-                "model_version": predictor.model_version if predictor else None,
-                "run_id": run_id,
-            }
-            for it, task_id in mapping
-        ]
-        if predictor is not None and mapping:
-            result.predictions += _attach_predictions(client, project, predictor, mapping, result)
-        record_tasks(catalog, rows)
+        rows = _rows(
+            client,
+            project_id,
+            storage,
+            mapping,
+            predictor.model_version if predictor else None,
+            run_id,
+        )
+        record_tasks(catalog, rows)  # first: a later failure must not lose what was imported
         known_tasks.update(t for _, t in mapping)
         result.imported += len(mapping)
+        if predictor is not None and mapping:
+            result.predictions += _attach_predictions(client, project, predictor, mapping, result)
         if on_progress:
             on_progress(len(chunk))
     return result
+
+
+def _rows(
+    client: LabelStudioClient,
+    project_id: int,
+    storage: str,
+    mapping: list[tuple[_Item, int]],
+    model_version: str | None,
+    run_id: int | None,
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "server": client.url,
+            "project_id": project_id,
+            "media_item_id": it.media_id,
+            "task_id": task_id,
+            "storage": storage,
+            "data_ref": it.ref or it.name,
+            "model_version": model_version,
+            "run_id": run_id,
+        }
+        for it, task_id in mapping
+    ]
+
+
+def _server_task_count(client: LabelStudioClient, project_id: int) -> int:
+    data = client.request("GET", f"api/projects/{project_id}/", what="project task count").json()
+    count = data.get("task_number") if isinstance(data, dict) else None
+    return int(count) if isinstance(count, int) else 1 << 30  # unknown: reconcile to be safe
 
 
 def _catalog_items(

@@ -57,7 +57,12 @@ figcaption{font-size:12px;color:#555}
 
 
 def build_report(
-    catalog: Catalog, out_dir: Path | str, *, title: str = "Vigie report", max_samples: int = 8
+    catalog: Catalog,
+    out_dir: Path | str,
+    *,
+    title: str = "Vigie report",
+    max_samples: int = 8,
+    study_db_url: str | None = None,
 ) -> Path:
     """Write the static HTML report of ``catalog`` into ``out_dir``; return its index.html.
 
@@ -66,11 +71,13 @@ def build_report(
         out_dir: the report folder (created; index.html and img/ inside are replaced).
         title: the page title.
         max_samples: how many annotated sample images to include.
+        study_db_url: the study database, for platform names (else ``platform <id>``).
 
     Raises:
         MediaError: the report folder cannot be written.
     """
     out = Path(out_dir)
+    platforms = d.study_platform_names(study_db_url) if study_db_url else {}
     try:
         out.mkdir(parents=True, exist_ok=True)
         img_dir = out / "img"
@@ -85,7 +92,11 @@ def build_report(
     sections = [
         ("overview", "Overview", _overview(catalog)),
         ("cameras", "Objects over time per camera", _cameras(d.load_camera_series(catalog))),
-        ("studies", "Objects per study and platform", _studies(d.load_study_objects(catalog))),
+        (
+            "studies",
+            "Objects per study and platform",
+            _studies(d.load_study_objects(catalog, platforms)),
+        ),
         ("tracks", "Track timelines per video", _tracks(d.load_video_tracks(catalog))),
         ("models", "Models: training curves and metrics", _models(d.load_models(catalog))),
         ("health", "Download and capture health", _health(d.load_health(catalog))),

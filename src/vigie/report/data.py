@@ -7,20 +7,38 @@ Vigie without it), so every section can say "no data yet" instead of failing.
 
 from __future__ import annotations
 
-import csv
-import logging
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from vigie.catalog import Catalog, media_items, metadata, runs, sources
+from vigie.catalog import Catalog, media_items, runs, sources
+from vigie.report.models import ModelInfo, load_models, read_results_csv
+from vigie.report.query import has, log, safe, table
+from vigie.report.tracks import VideoTracks, load_video_tracks, study_tracks
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "CameraSeries",
+    "ModelInfo",
+    "SampleImage",
+    "SourceHealth",
+    "StudyObjects",
+    "VideoTracks",
+    "load_camera_series",
+    "load_health",
+    "load_models",
+    "load_samples",
+    "load_study_objects",
+    "load_totals",
+    "load_video_tracks",
+    "read_results_csv",
+    "study_platform_names",
+]
 
 SIZE_ORDER = ("large", "medium", "small", "negligible")
 
@@ -48,27 +66,6 @@ class StudyObjects:
 
 
 @dataclass
-class VideoTracks:
-    """The confirmed tracks of one video: ``(class, start s, end s, track id, confidence)``."""
-
-    name: str
-    duration: float
-    tracks: list[tuple[str, float, float, int, float]]
-
-
-@dataclass
-class ModelInfo:
-    """A registered model, its final metrics, and its training curves (if results.csv exists)."""
-
-    name: str
-    weights: str
-    created_at: datetime | None
-    metrics: dict[str, Any]
-    params: dict[str, Any]
-    curves: dict[str, list[tuple[float, float]]]
-
-
-@dataclass
 class SourceHealth:
     """Items of one source by status, and its failures by reason."""
 
@@ -87,33 +84,6 @@ class SampleImage:
     boxes: list[tuple[str, float, float, float, float, float]]
 
 
-def table(name: str) -> Table | None:
-    """The catalog table ``name`` if a stage declared it, else None."""
-    return metadata.tables.get(name)
-
-
-def _has(t: Table | None, *cols: str) -> bool:
-    return t is not None and all(c in t.c for c in cols)
-
-
-def _safe(default: Any) -> Any:
-    """Decorator: a query that fails (table not there in this database) yields ``default``."""
-
-    def wrap(fn: Any) -> Any:
-        def inner(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return fn(*args, **kwargs)
-            except SQLAlchemyError as exc:
-                log.warning("report: %s skipped (%s)", fn.__name__, exc.__class__.__name__)
-                return default() if callable(default) else default
-
-        inner.__name__ = fn.__name__
-        inner.__doc__ = fn.__doc__
-        return inner
-
-    return wrap
-
-
 def _latest_model(catalog: Catalog, where: Any) -> str | None:
     det = table("detections")
     assert det is not None
@@ -128,11 +98,11 @@ def _latest_model(catalog: Catalog, where: Any) -> str | None:
         return conn.execute(q).scalar()
 
 
-@_safe(list)
+@safe(list)
 def load_camera_series(catalog: Catalog, max_points: int = 60) -> list[CameraSeries]:
     """Counts per class over time per camera, from the detections of kept snapshots."""
     det = table("detections")
-    if not _has(det, "media_item_id", "model_name", "class_name"):
+    if not has(det, "media_item_id", "model_name", "class_name"):
         return []
     assert det is not None
     is_camera = sources.c.kind == "camera"
@@ -185,11 +155,14 @@ def _bucket(
     return points
 
 
-@_safe(list)
-def load_study_objects(catalog: Catalog) -> list[StudyObjects]:
+@safe(list)
+def load_study_objects(
+    catalog: Catalog, platform_names: Mapping[int, str] | None = None
+) -> list[StudyObjects]:
     """Objects per study and platform, by size category, from image detections and tracks."""
     found: dict[tuple[int, str], StudyObjects] = {}
     names = _platform_names(catalog)
+    names.update(dict(platform_names or {}).items())
 
     def entry(study: int, platform: int | None) -> StudyObjects:
         label = names.get(platform, f"platform {platform}") if platform is not None else "-"
@@ -200,7 +173,7 @@ def load_study_objects(catalog: Catalog) -> list[StudyObjects]:
 
     det = table("detections")
     in_study = media_items.c.study_id.is_not(None)
-    if _has(det, "media_item_id", "model_name", "class_name", "size"):
+    if has(det, "media_item_id", "model_name", "class_name", "size"):
         assert det is not None
         model = _latest_model(catalog, in_study)
         if model is not None:
@@ -222,7 +195,7 @@ def load_study_objects(catalog: Catalog) -> list[StudyObjects]:
             with catalog.engine.connect() as conn:
                 for study, platform, cls, size, n, _items in conn.execute(q):
                     _add(entry(study, platform), cls, size, int(n))
-    for study, platform, cls, size in _study_tracks(catalog):
+    for study, platform, cls, size in study_tracks(catalog):
         _add(entry(study, platform), cls, size, 1)
     with catalog.engine.connect() as conn:
         media = conn.execute(
@@ -266,141 +239,7 @@ def _platform_names(catalog: Catalog) -> dict[int | None, str]:
     return names
 
 
-_TRACK_COLS = ("media_item_id", "class_name", "first_time", "last_time", "track_id")
-
-
-def _latest_tracks(catalog: Catalog, item_id: Any | None = None) -> list[Any]:
-    """Track rows of the newest (model, tracker) of each video (all videos, or one)."""
-    t = table("tracks")
-    if not _has(t, *_TRACK_COLS):
-        return []
-    assert t is not None
-    keyed = _has(t, "model_name", "tracker")
-    with catalog.engine.connect() as conn:
-        q = select(t)
-        if item_id is not None:
-            q = q.where(t.c.media_item_id == item_id)
-        rows = conn.execute(q.order_by(t.c.id)).all()
-    if not keyed:
-        return list(rows)
-    newest: dict[Any, tuple[str, str]] = {}
-    for r in rows:  # id order: the last seen is the newest
-        newest[r.media_item_id] = (r.model_name, r.tracker)
-    return [r for r in rows if newest[r.media_item_id] == (r.model_name, r.tracker)]
-
-
-def _study_tracks(catalog: Catalog) -> list[tuple[int, int | None, str, str | None]]:
-    rows = _latest_tracks(catalog)
-    if not rows:
-        return []
-    ids = {r.media_item_id for r in rows}
-    with catalog.engine.connect() as conn:
-        media = {
-            m.id: (m.study_id, m.platform_id)
-            for m in conn.execute(
-                select(media_items.c.id, media_items.c.study_id, media_items.c.platform_id).where(
-                    media_items.c.id.in_(ids), media_items.c.study_id.is_not(None)
-                )
-            )
-        }
-    return [
-        (*media[r.media_item_id], r.class_name, getattr(r, "size", None))
-        for r in rows
-        if r.media_item_id in media
-    ]
-
-
-@_safe(list)
-def load_video_tracks(catalog: Catalog, max_videos: int = 12) -> list[VideoTracks]:
-    """Per-video track timelines (the videos with the most tracks first)."""
-    rows = _latest_tracks(catalog)
-    by_video: dict[Any, list[Any]] = defaultdict(list)
-    for r in rows:
-        by_video[r.media_item_id].append(r)
-    top = sorted(by_video, key=lambda i: (-len(by_video[i]), i))[:max_videos]
-    videos = []
-    with catalog.engine.connect() as conn:
-        for item_id in top:
-            media = conn.execute(select(media_items).where(media_items.c.id == item_id)).first()
-            tracks = sorted(
-                (
-                    str(r.class_name),
-                    float(r.first_time or 0),
-                    float(r.last_time or 0),
-                    int(r.track_id),
-                    float(getattr(r, "max_confidence", 1.0) or 0),
-                )
-                for r in by_video[item_id]
-            )
-            name = (media.filename or Path(media.path or "").name) if media else f"#{item_id}"
-            duration = float(media.duration or 0) if media else 0.0
-            end = max((tr[2] for tr in tracks), default=0.0)
-            videos.append(VideoTracks(name, max(duration, end), tracks))
-    return videos
-
-
-@_safe(list)
-def load_models(catalog: Catalog) -> list[ModelInfo]:
-    """Registered models with their metrics and the curves of their results.csv."""
-    t = table("models")
-    if not _has(t, "name", "weights"):
-        return []
-    assert t is not None
-    with catalog.engine.connect() as conn:
-        rows = conn.execute(select(t).order_by(t.c.id)).all()
-    out = []
-    for r in rows:
-        m = r._mapping
-        params = m.get("params") or {}
-        out.append(
-            ModelInfo(
-                name=str(m["name"]),
-                weights=str(m["weights"]),
-                created_at=m.get("created_at"),
-                metrics=m.get("metrics") or {},
-                params=params if isinstance(params, dict) else {},
-                curves=read_results_csv(_results_csv(Path(str(m["weights"])), params)),
-            )
-        )
-    return out
-
-
-def _results_csv(weights: Path, params: Any) -> Path:
-    if isinstance(params, dict):
-        for key in ("run_dir", "save_dir"):
-            if params.get(key):
-                return Path(str(params[key])) / "results.csv"
-    # ultralytics layout: <run dir>/weights/best.pt
-    return weights.parent.parent / "results.csv"
-
-
-def read_results_csv(path: Path) -> dict[str, list[tuple[float, float]]]:
-    """Columns of an ultralytics results.csv as ``{column: [(epoch, value), ...]}``."""
-    if not path.is_file():
-        return {}
-    curves: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            for i, row in enumerate(csv.DictReader(fh)):
-                clean = {k.strip(): v for k, v in row.items() if k}
-                try:
-                    epoch = float(clean.get("epoch", i + 1))
-                except ValueError:
-                    epoch = float(i + 1)
-                for key, value in clean.items():
-                    if key == "epoch":
-                        continue
-                    try:
-                        curves[key].append((epoch, float(value)))
-                    except (TypeError, ValueError):
-                        continue
-    except (OSError, csv.Error) as exc:
-        log.warning("report: cannot read %s: %s", path, exc)
-        return {}
-    return dict(curves)
-
-
-@_safe(list)
+@safe(list)
 def load_health(catalog: Catalog) -> list[SourceHealth]:
     """Per source: items by status (kept, duplicates, failed...) and failures by reason."""
     joined = media_items.outerjoin(sources, media_items.c.source_id == sources.c.id)
@@ -429,11 +268,11 @@ def load_health(catalog: Catalog) -> list[SourceHealth]:
     return sorted(found.values(), key=lambda h: (h.kind, h.name))
 
 
-@_safe(list)
+@safe(list)
 def load_samples(catalog: Catalog, limit: int = 8) -> list[SampleImage]:
     """Images with the most detections, a few per source, with their boxes."""
     det = table("detections")
-    if not _has(det, "media_item_id", "model_name", "class_name", "x1", "y1", "x2", "y2"):
+    if not has(det, "media_item_id", "model_name", "class_name", "x1", "y1", "x2", "y2"):
         return []
     assert det is not None
     still = media_items.c.kind.in_(["image", "frame"])
@@ -471,7 +310,7 @@ def load_samples(catalog: Catalog, limit: int = 8) -> list[SampleImage]:
     return samples
 
 
-@_safe(dict)
+@safe(dict)
 def load_totals(catalog: Catalog) -> dict[str, int]:
     """Media items per kind, and run count."""
     with catalog.engine.connect() as conn:
@@ -482,3 +321,27 @@ def load_totals(catalog: Catalog) -> dict[str, int]:
     totals = {str(k): int(n) for k, n in kinds}
     totals["runs"] = int(n_runs or 0)
     return totals
+
+
+def study_platform_names(db_url: str) -> dict[int, str]:
+    """Platform id -> name from the study database's ``plateforms`` table ({} if unreachable:
+    the report then says ``platform <id>``, it does not fail for a missing name)."""
+    from vigie.errors import DatabaseError
+    from vigie.studydb import connect, plateforms
+
+    try:
+        engine = connect(db_url)
+    except DatabaseError as exc:
+        log.warning("report: no platform names: %s", exc.message)
+        return {}
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(plateforms.c.id_plateform, plateforms.c.name)).all()
+    except SQLAlchemyError as exc:
+        log.warning(
+            "report: no platform names from the study database (%s)", exc.__class__.__name__
+        )
+        return {}
+    finally:
+        engine.dispose()
+    return {int(pid): str(name) for pid, name in rows}

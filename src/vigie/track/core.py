@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +29,8 @@ from vigie.track.video import VIDEO_EXTENSIONS, FrameReader, VideoInfo, probe
 from vigie.types import Detector, RunCounts
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from vigie.catalog import Catalog
 
 log = logging.getLogger(__name__)
@@ -135,25 +139,34 @@ def track(
     counts = RunCounts()
     results: list[VideoResult] = []
     stems: dict[str, int] = {}
+
+    def collect(res: VideoResult) -> None:
+        results.append(res)
+        if res.status == "failed":
+            counts.failed += 1
+        elif res.status == "skipped":
+            counts.skipped += 1
+        else:
+            counts.done += 1
+        counts.extra["tracks"] = counts.extra.get("tracks", 0) + len(res.tracks)
+        counts.extra["partial"] = counts.extra.get("partial", 0) + (res.status == "partial")
+
+    ctx = _Context(detector, model_name, opts, out_dir, catalog, run_id, engine, progress)
     try:
-        for path in videos:
-            n = stems.get(path.stem, 0)
-            stems[path.stem] = n + 1
-            stem = path.stem if n == 0 else f"{path.stem}-{n + 1}"
-            res = _one_video(
-                path, stem, detector, model_name, opts, out_dir, catalog, run_id, force, progress
-            )
-            if engine is not None and res.status in ("done", "partial"):
-                write_db(engine, path, res.tracks, catalog)
-            results.append(res)
-            if res.status == "failed":
-                counts.failed += 1
-            elif res.status == "skipped":
-                counts.skipped += 1
-            else:
-                counts.done += 1
-            counts.extra["tracks"] = counts.extra.get("tracks", 0) + len(res.tracks)
-            counts.extra["partial"] = counts.extra.get("partial", 0) + (res.status == "partial")
+        # The outputs of a video (drawing and encoding the annotated MP4, files, catalog and DB
+        # rows) are made in a background thread while the next video is being analysed.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigie-outputs") as pool:
+            future: Future[VideoResult] | None = None
+            for path in videos:
+                n = stems.get(path.stem, 0)
+                stems[path.stem] = n + 1
+                stem = path.stem if n == 0 else f"{path.stem}-{n + 1}"
+                pending = _start(path, stem, ctx, force)
+                if future is not None:
+                    collect(future.result())
+                future = pool.submit(_finish, pending, ctx)
+            if future is not None:
+                collect(future.result())
     except BaseException as exc:
         if catalog is not None and run_id is not None:
             status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
@@ -199,53 +212,77 @@ def _tracker_params(opts: TrackOptions, info: VideoInfo | None) -> dict[str, Any
     return params
 
 
-def _one_video(
-    path: Path,
-    stem: str,
-    detector: Detector,
-    model_name: str,
-    opts: TrackOptions,
-    out_dir: Path,
-    catalog: Catalog | None,
-    run_id: int | None,
-    force: bool,
-    progress: Progress | None,
-) -> VideoResult:
-    skipped = skip(catalog, path, model_name, opts, force)
+@dataclass
+class _Context:
+    detector: Detector
+    model_name: str
+    opts: TrackOptions
+    out_dir: Path
+    catalog: Catalog | None
+    run_id: int | None
+    engine: Engine | None
+    progress: Progress | None
+
+
+@dataclass
+class _Pending:
+    """A video analysed, its outputs still to write (``write`` is None when there are none)."""
+
+    path: Path
+    res: VideoResult
+    info: VideoInfo | None
+    write: Callable[[], dict[str, Path]] | None
+    started: float
+    record: bool = True
+
+
+def _start(path: Path, stem: str, ctx: _Context, force: bool) -> _Pending:
+    """Decode, detect and track one video (or find it done already)."""
+    t0 = time.perf_counter()
+    skipped = skip(ctx.catalog, path, ctx.model_name, ctx.opts, force)
     if skipped is not None:
         log.info("%s: already tracked with these settings, skipped", path.name)
-        return skipped
+        return _Pending(path, skipped, None, None, t0, record=False)
     try:
         info = probe(path)
     except MediaError as exc:
         log.warning("%s: %s", path.name, exc.message)
-        res = VideoResult(path, "failed", error=exc.message)
-        record(catalog, path, None, res, model_name, opts, run_id)
+        return _Pending(path, VideoResult(path, "failed", error=exc.message), None, None, t0)
+    res, write = _analyse(path, stem, info, ctx)
+    return _Pending(path, res, info, write, t0)
+
+
+def _finish(p: _Pending, ctx: _Context) -> VideoResult:
+    """Write a video's outputs, then record it in the catalog and the study database."""
+    res = p.res
+    if not p.record:
         return res
-    t0 = time.perf_counter()
-    res = _analyse(path, stem, info, detector, opts, out_dir, progress)
-    res.seconds = time.perf_counter() - t0
-    record(catalog, path, info, res, model_name, opts, run_id)
-    log.info(
-        "%s: %d frames in %.1f s (%.1f ms per frame), %d tracks",
-        path.name,
-        res.frames_analysed,
-        res.seconds,
-        1000 * res.seconds / max(1, res.frames_analysed),
-        len(res.tracks),
-    )
+    if p.write is not None:
+        try:
+            res.outputs = p.write()
+        except MediaError as exc:  # e.g. the disk filled up while encoding
+            log.warning("%s: %s", p.path.name, exc.message)
+            res.status, res.error = "failed", exc.message
+    res.seconds = time.perf_counter() - p.started
+    record(ctx.catalog, p.path, p.info, res, ctx.model_name, ctx.opts, ctx.run_id)
+    if ctx.engine is not None and res.status in ("done", "partial"):
+        write_db(ctx.engine, p.path, res.tracks, ctx.catalog)
+    if res.status != "failed":
+        log.info(
+            "%s: %d frames in %.1f s (%.1f ms per frame), %d tracks",
+            p.path.name,
+            res.frames_analysed,
+            res.seconds,
+            1000 * res.seconds / max(1, res.frames_analysed),
+            len(res.tracks),
+        )
     return res
 
 
 def _analyse(
-    path: Path,
-    stem: str,
-    info: VideoInfo,
-    detector: Detector,
-    opts: TrackOptions,
-    out_dir: Path,
-    progress: Progress | None,
-) -> VideoResult:
+    path: Path, stem: str, info: VideoInfo, ctx: _Context
+) -> tuple[VideoResult, Callable[[], dict[str, Path]] | None]:
+    detector, opts, progress = ctx.detector, ctx.opts, ctx.progress
     tracker = make_tracker(opts.tracker, **_tracker_params(opts, info))
     reader = FrameReader(
         path, info.fps, selector(opts, opts.stride), maxsize=2 * opts.batch, seek=opts.start
@@ -290,9 +327,9 @@ def _analyse(
     if not index:
         msg = warning or "no frame decoded in the requested range"
         if reader.error is None and reader.decoded > 0:  # the range was empty: not a failure
-            return VideoResult(path, "done", fps=info.fps, warning=msg)
+            return VideoResult(path, "done", fps=info.fps, warning=msg), None
         log.warning("%s: %s", path.name, msg)
-        return VideoResult(path, "failed", error=msg, frames_decoded=reader.decoded)
+        return VideoResult(path, "failed", error=msg, frames_decoded=reader.decoded), None
     per_frame = tracker.finish()
     names = dict(detector.names)
     size = (info.width, info.height)
@@ -309,5 +346,8 @@ def _analyse(
         fps=info.fps,
         warning=warning,
     )
-    res.outputs = write_outputs(res, stem, out_dir, per_frame, index, info, names, opts)
-    return res
+
+    def write() -> dict[str, Path]:
+        return write_outputs(res, stem, ctx.out_dir, per_frame, index, info, names, opts)
+
+    return res, write

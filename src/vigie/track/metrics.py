@@ -4,10 +4,12 @@ MOT text rows are ``frame,id,left,top,width,height,conf,class,...`` with frames 
 ground-truth file a row whose 7th column is 0 is ignored (MOTChallenge's "do not consider").
 
 py-motmetrics 1.4.0 (the release on PyPI, pinned in the ``eval`` extra) computes MOTA, MOTP,
-IDF1 and the CLEAR counts. Its HOTA metrics only exist in unreleased code and TrackEval cannot be
-installed beside label-studio-sdk (it needs a newer numpy), so :func:`hota` follows TrackEval's
-``metrics/hota.py`` step by step (global alignment score, Hungarian matching per frame, DetA and
-AssA averaged over IoU thresholds 0.05..0.95), using py-motmetrics' IoU matrices.
+IDF1 and the CLEAR counts. HOTA comes from TrackEval's own ``metrics.HOTA`` (TrackEval 1.3.0 is
+installed with ``--no-deps`` by ``make install``: its metadata asks for numpy>=2.3, which
+label-studio-sdk refuses, but the metric code runs on the pinned numpy). Without TrackEval,
+:func:`hota` falls back to a step-by-step port of TrackEval's ``metrics/hota.py`` (global
+alignment score, Hungarian matching per frame, DetA and AssA averaged over IoU thresholds
+0.05..0.95) that a test checks against TrackEval on the same data.
 """
 
 from __future__ import annotations
@@ -92,8 +94,68 @@ def _iou(gt: NDArray[np.float64], pr: NDArray[np.float64]) -> NDArray[np.float64
     return np.clip(np.asarray(iou, dtype=np.float64), 0.0, 1.0)
 
 
+def _trackeval_hota_class() -> Any | None:
+    """TrackEval's HOTA metric class, or None when TrackEval is not installed."""
+    import contextlib
+    import io
+
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints about optional datasets
+            from trackeval.metrics import HOTA
+    except Exception:
+        return None
+    return HOTA
+
+
 def hota(gt: dict[int, MotFrame], pred: dict[int, MotFrame]) -> dict[str, float]:
-    """HOTA, DetA, AssA and LocA, averaged over the IoU thresholds of TrackEval.
+    """HOTA, DetA, AssA and LocA, averaged over the IoU thresholds (TrackEval's implementation)."""
+    metric = _trackeval_hota_class()
+    if metric is None:
+        return hota_port(gt, pred)
+    return trackeval_hota(gt, pred, metric)
+
+
+def trackeval_hota(
+    gt: dict[int, MotFrame], pred: dict[int, MotFrame], metric: Any | None = None
+) -> dict[str, float]:
+    """HOTA computed by TrackEval's ``metrics.HOTA().eval_sequence`` on our MOT frames."""
+    metric = metric or _trackeval_hota_class()
+    if metric is None:
+        raise DependencyError(
+            "TrackEval is not installed",
+            hint="install it with: pip install --no-deps trackeval==1.3.0",
+        )
+    empty = MotFrame(np.zeros(0, dtype=np.int64), np.zeros((0, 4)))
+    frames = sorted(set(gt) | set(pred))
+    gt_map = {int(i): k for k, i in enumerate(sorted({int(i) for f in gt.values() for i in f.ids}))}
+    pr_map = {
+        int(i): k for k, i in enumerate(sorted({int(i) for f in pred.values() for i in f.ids}))
+    }
+    data: dict[str, Any] = {
+        "num_gt_ids": len(gt_map),
+        "num_tracker_ids": len(pr_map),
+        "num_gt_dets": sum(len(f.ids) for f in gt.values()),
+        "num_tracker_dets": sum(len(f.ids) for f in pred.values()),
+        "gt_ids": [],
+        "tracker_ids": [],
+        "similarity_scores": [],
+    }
+    for f in frames:
+        g, p = gt.get(f, empty), pred.get(f, empty)
+        data["gt_ids"].append(np.array([gt_map[int(i)] for i in g.ids], dtype=int))
+        data["tracker_ids"].append(np.array([pr_map[int(i)] for i in p.ids], dtype=int))
+        data["similarity_scores"].append(_iou(g.boxes, p.boxes))
+    res = metric().eval_sequence(data)
+    return {
+        "hota": float(np.mean(res["HOTA"])),
+        "deta": float(np.mean(res["DetA"])),
+        "assa": float(np.mean(res["AssA"])),
+        "loca": float(np.mean(res["LocA"])),
+    }
+
+
+def hota_port(gt: dict[int, MotFrame], pred: dict[int, MotFrame]) -> dict[str, float]:
+    """HOTA, DetA, AssA and LocA as TrackEval computes them (fallback without TrackEval).
 
     Pair statistics are kept sparse (only id pairs that overlap), so long videos with many ids
     stay small in memory.

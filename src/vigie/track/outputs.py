@@ -5,6 +5,7 @@ Every file is written as ``name.part`` beside its target, then renamed into plac
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -88,8 +89,12 @@ def _render(
             if shown is not None and frame.index - shown_at < opts.stride:
                 img = draw_tracks(img, shown, names)
             writer.write(img)
-    finally:
         writer.close()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            writer.close()
+        part.unlink(missing_ok=True)  # no partial file left behind (reliability promise 1)
+        raise
     os.replace(part, target)
     log.debug("%s: annotated video written to %s", path.name, target)
     return target

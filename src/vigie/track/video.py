@@ -10,6 +10,7 @@ promise 10).
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 import queue
@@ -216,6 +217,7 @@ class VideoWriter:
         self.path, self.rate = path, rate
         self.width, self.height = width - width % 2, height - height % 2
         self.error: BaseException | None = None
+        self._closed = False
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=maxsize)
         self._thread = threading.Thread(target=self._run, name="vigie-encode", daemon=True)
         self._thread.start()
@@ -226,8 +228,11 @@ class VideoWriter:
         self._queue.put(image)
 
     def close(self) -> None:
-        self._queue.put(_END)
-        self._thread.join()
+        """Finish the file (idempotent); raises MediaError if encoding failed."""
+        if not self._closed:
+            self._closed = True
+            self._queue.put(_END)
+            self._thread.join()
         if self.error is not None:
             raise MediaError(f"cannot encode {self.path.name}: {self.error}")
 
@@ -278,6 +283,22 @@ def color(track_id: int) -> tuple[int, int, int]:
     return [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)][i % 6]
 
 
+@functools.cache
+def _font() -> Any:
+    """Pillow's built-in bitmap font: nothing to download, and much faster than FreeType."""
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.load_default_imagefont()
+    except AttributeError:  # Pillow < 10.1
+        return ImageFont.load_default()
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_width(label: str) -> float:
+    return float(_font().getlength(label))
+
+
 def draw_tracks(image: np.ndarray, tracks: np.ndarray, names: dict[int, str]) -> np.ndarray:
     """The image with each track's box, class and id drawn (Pillow's built-in font)."""
     from PIL import Image, ImageDraw
@@ -286,14 +307,15 @@ def draw_tracks(image: np.ndarray, tracks: np.ndarray, names: dict[int, str]) ->
         return image
     pil = Image.fromarray(image)
     draw = ImageDraw.Draw(pil)
+    font = _font()
     for x1, y1, x2, y2, tid, _conf, cls in tracks:
         c = color(int(tid))
         draw.rectangle([x1, y1, x2, y2], outline=c, width=2)
         label = f"{names.get(int(cls), str(int(cls)))} #{int(tid)}"
-        tx, ty = x1, max(0.0, y1 - 12)
-        tw = draw.textlength(label)
-        draw.rectangle([tx, ty, tx + tw + 4, ty + 12], fill=c)
-        draw.text((tx + 2, ty), label, fill=(0, 0, 0))
+        tw = _label_width(label) + 4
+        tx, ty = max(0.0, min(float(x1), pil.width - tw)), max(0.0, y1 - 12)
+        draw.rectangle([tx, ty, tx + tw, ty + 12], fill=c)
+        draw.text((tx + 2, ty), label, fill=(0, 0, 0), font=font)
     return np.asarray(pil)
 
 
