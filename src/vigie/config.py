@@ -120,6 +120,9 @@ class DatasetSettings(BaseModel):
     val_fraction: float = Field(0.2, ge=0.0, lt=1.0)
     seed: int = 0
     dedup_threshold: int = 4
+    # pHash: aHash puts far-apart frames of one fixed camera within 4 bits of each other, which
+    # would glue a whole camera into one group and empty the validation split.
+    hash_method: Literal["ahash", "phash", "dhash"] = "phash"
 
 
 class TrainSettings(BaseModel):

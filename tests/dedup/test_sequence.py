@@ -7,8 +7,8 @@ import imagehash
 import pytest
 from PIL import Image
 
-from tests.fixtures.media import jpeg_bytes
-from vigie.dedup import find_duplicates, hamming, hash_with_margin, keep_decisions
+from tests.fixtures.media import jpeg_bytes, png_bytes
+from vigie.dedup import find_duplicates, hamming, hash_refined, hash_with_margin, keep_decisions
 
 
 def _reencode(data: bytes, quality: int) -> bytes:
@@ -95,3 +95,52 @@ def test_find_duplicates_consecutive_keeps_first_of_each_run(tmp_path: Path) -> 
     assert len(report.failures) == 1
     # across the whole folder, the later copy of `a` is a duplicate too
     assert report.duplicate_count < find_duplicates(folder).duplicate_count
+
+
+def test_hash_refined_agrees_with_imagehash_outside_its_uncertain_bits() -> None:
+    for seed in range(4):
+        data = jpeg_bytes(1280, 720, seed=seed)
+        refined = hash_refined(data)
+        assert refined is not None
+        bits, mask = refined
+        full = int(str(imagehash.average_hash(Image.open(io.BytesIO(data)))), 16)
+        assert bits & ~mask == full & ~mask
+        assert mask.bit_count() <= 2
+    assert hash_refined(png_bytes()) is None
+    with pytest.raises(ValueError):
+        hash_refined(jpeg_bytes(), method="phash")
+
+
+def _repeated_sequence(folder: Path, pictures: int = 12) -> list[Path]:
+    """Each picture twice in a row, then re-encoded once: A A A' B B B' ..."""
+    paths = []
+    for i in range(pictures):
+        data = jpeg_bytes(640, 360, seed=i)
+        for j, frame in enumerate((data, data, _reencode(data, 75))):
+            p = folder / f"{i:03d}_{j}.jpg"
+            p.write_bytes(frame)
+            paths.append(p)
+    return paths
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_keep_decisions_repeats_are_decided_once_whatever_the_threads(
+    tmp_path: Path, workers: int
+) -> None:
+    paths = _repeated_sequence(tmp_path)
+    for _ in range(3):  # threads race on the repeated bytes
+        dec = keep_decisions(paths, workers=workers)
+        assert dec.keep == _baseline_decisions(paths, 0)
+        assert dec.identical == 12
+
+
+def test_keep_decisions_decodes_at_full_size_first_when_most_frames_need_it(
+    tmp_path: Path,
+) -> None:
+    paths = _repeated_sequence(tmp_path)
+    # a huge 1/8-decode margin leaves every decision open: frames soon start at full-size luma
+    dec = keep_decisions(paths, margin=300.0, workers=2)
+    assert dec.luma_first > 0
+    assert dec.keep == _baseline_decisions(paths, 0)
+    exact = keep_decisions(paths, margin=300.0, refine_margin=300.0, workers=2)
+    assert exact.keep == dec.keep and exact.full_decodes > 0

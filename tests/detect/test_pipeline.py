@@ -249,3 +249,17 @@ def test_garbage_bytes_are_a_media_error_even_after_ultralytics_patches_pillow(
     (tmp_path / "junk.jpg").write_bytes(b"<html>not found</html>")
     with pytest.raises(MediaError, match="cannot decode"):
         decode_image(tmp_path / "junk.jpg")
+
+
+def test_driving_ultralytics_leaves_pillow_open_unpatched() -> None:
+    """ultralytics' Image.open hook would pip-install a HEIF plugin on any unknown file."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    from vigie.train import ultralytics_offline
+
+    with ultralytics_offline():
+        pass
+    with pytest.raises(UnidentifiedImageError):
+        Image.open(io.BytesIO(b"<html>login</html>"))

@@ -215,6 +215,9 @@ def test_frames_are_recorded_under_their_video_in_the_catalog(
         source_id=src,
         path=str(video.resolve()),
         sha256="ab" * 32,
+        study_id=53,
+        publication_id="P7",
+        platform_id=2,
         status="done",
     )
     res = extract_frames(video, mode="step", value=10, out=tmp_path / "out", catalog=cat)
@@ -229,6 +232,7 @@ def test_frames_are_recorded_under_their_video_in_the_catalog(
         assert row.path == str(ref.path.resolve()) if ref.path else False
         assert (row.width, row.height) == (160, 120)
         assert row.sha256 and len(row.sha256) == 64
+        assert (row.study_id, row.publication_id, row.platform_id) == (53, "P7", 2)
 
 
 def test_a_video_unknown_to_the_catalog_is_added_as_the_frames_parent(

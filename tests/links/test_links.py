@@ -106,6 +106,7 @@ def test_links_reads_schema_sql_database_with_every_edge(
     tw2 = workspace.catalog.item("study:53:53_TW2_3.mp4")
     assert tw2 is not None and tw2.kind == "video" and tw2.publication_id == "TW2"
     assert tw2.platform_id == 3 and tw2.study_id == 53
+    assert tw2.meta == {"platform_name": "twitter"}  # the report names platforms from it
 
 
 @pytest.mark.mariadb

@@ -7,6 +7,7 @@ Public API:
 - :func:`load_cameras` / :func:`select_cameras` - camera list files and selection by name.
 """
 
+from vigie._api import make_stage_callable
 from vigie.capture.core import CameraStats, CaptureResult, capture, last_kept_frame
 from vigie.capture.registry import Camera, list_cameras, load_cameras, select_cameras
 
@@ -20,3 +21,5 @@ __all__ = [
     "load_cameras",
     "select_cameras",
 ]
+
+make_stage_callable(__name__, capture)

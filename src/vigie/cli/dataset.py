@@ -52,8 +52,9 @@ def build(
         typer.Option("--frames-manifest", help="frame manifest(s) of `vigie frames` (repeatable)"),
     ] = None,
     hash_method: Annotated[
-        str, typer.Option("--hash", help="near-duplicate hash: ahash | phash | dhash")
-    ] = "ahash",
+        str | None,
+        typer.Option("--hash", help="near-duplicate hash: ahash | phash | dhash [default: phash]"),
+    ] = None,
     copy: Annotated[bool, typer.Option("--copy", help="copy images instead of hard links")] = False,
 ) -> None:
     """Split SOURCE into train/val (near-duplicates and frames of one video stay together)."""
@@ -62,10 +63,16 @@ def build(
     from vigie.dataset import build_dataset
     from vigie.errors import ConfigError
 
-    if hash_method not in ("ahash", "phash", "dhash"):
+    if hash_method not in (None, "ahash", "phash", "dhash"):
         raise ConfigError(f"unknown --hash {hash_method!r}", hint="use ahash, phash or dhash")
     cfg = settings(
-        ctx, dataset={"val_fraction": val, "seed": seed, "dedup_threshold": dedup_threshold}
+        ctx,
+        dataset={
+            "val_fraction": val,
+            "seed": seed,
+            "dedup_threshold": dedup_threshold,
+            "hash_method": hash_method,
+        },
     )
     cat = open_catalog(cfg)
     try:
@@ -77,7 +84,7 @@ def build(
                 val_fraction=cfg.dataset.val_fraction,
                 seed=cfg.dataset.seed,
                 dedup_threshold=cfg.dataset.dedup_threshold,
-                hash_method=hash_method,
+                hash_method=cfg.dataset.hash_method,
                 frame_manifests=manifest or [],
                 catalog=cat,
                 link=not copy,

@@ -41,7 +41,7 @@ def build_dataset(
     val_fraction: float = 0.2,
     seed: int = 0,
     dedup_threshold: int = 4,
-    hash_method: str = "ahash",
+    hash_method: str = "phash",
     frame_manifests: list[Path] | None = None,
     catalog: Catalog | None = None,
     link: bool = True,
@@ -102,7 +102,7 @@ def build_dataset(
     if val_fraction > 0 and result.val == 0:
         log.warning(
             "the validation split is empty: all %d images form one group of near-duplicates or "
-            "one video; lower --dedup-threshold or use hash_method='phash'",
+            "one video; lower --dedup-threshold or try another --hash",
             len(usable),
         )
     if result.unlabelled:

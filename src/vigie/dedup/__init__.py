@@ -12,7 +12,12 @@ Public API (other stages import only these):
 from vigie.dedup.core import DedupReport, DuplicateGroup, find_duplicates, hash_files, list_images
 from vigie.dedup.hashing import METHODS, hamming, hash_pil, hashes_pil, image_hash, int_to_hex
 from vigie.dedup.index import HammingIndex, group_near_duplicates
-from vigie.dedup.sequence import SequenceDecisions, hash_with_margin, keep_decisions
+from vigie.dedup.sequence import (
+    SequenceDecisions,
+    hash_refined,
+    hash_with_margin,
+    keep_decisions,
+)
 
 __all__ = [
     "METHODS",
@@ -25,6 +30,7 @@ __all__ = [
     "hamming",
     "hash_files",
     "hash_pil",
+    "hash_refined",
     "hash_with_margin",
     "hashes_pil",
     "image_hash",

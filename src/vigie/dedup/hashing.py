@@ -148,11 +148,14 @@ def full_grey(data: bytes) -> np.ndarray | None:
         import cv2
     except ImportError:  # pragma: no cover - opencv is a core dependency
         return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with Image.open(io.BytesIO(data)) as im:  # header only: format, mode, size
-            if im.format != "JPEG" or im.mode not in ("L", "RGB"):
-                return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:  # header only: format, mode, size
+                if im.format != "JPEG" or im.mode not in ("L", "RGB"):
+                    return None
+    except OSError:  # not a readable JPEG: let a full decode report it
+        return None
     flags = cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION
     arr = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     return None if arr is None or arr.ndim != 2 else arr

@@ -15,7 +15,7 @@ may be; a hash bit is *uncertain* when some pixel values within those ranges wou
 2. **luma** (:func:`hash_refined`): the JPEG's luma at full size (no colour conversion) through
    an exact copy of Pillow's resize (uint8 horizontal pass included): the only difference left
    with ``imagehash`` is luma vs ``convert("L")`` of the RGB decode, where RGB clips; off by up
-   to ``refine_margin``. About 1.4x the cost of level 1.
+   to ``refine_margin``. About 1.5x the cost of level 1. aHash only (see ``DHASH_MARGIN``).
 3. **full**: ``imagehash``'s own computation, exact.
 
 A frame moves up a level only when its uncertain bits (or the kept frame's) can change the
@@ -28,9 +28,9 @@ taken while worker threads decode the next few frames (OpenCV releases the GIL).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
+import zlib
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -56,13 +56,19 @@ from vigie.dedup.hashing import (
 # - full-size luma through an exact copy of Pillow's resize: median 0.0001, 90% 0.012, 99% 0.066,
 #   max 0.19 (luma vs ``convert("L")`` where RGB clips); at 0.02 every bit it got wrong was
 #   marked uncertain.
+# dHash compares neighbouring pixels, whose rounded values are often equal: the same errors flip
+# more of its bits. On seeds 1 and 3 a 1/8-decode margin of 0.3 and full decodes (the luma level
+# needed 0.2 and still left most refinements to a full decode, so dHash skips it) matched
+# imagehash on every decision at thresholds 0 and 2.
 DEFAULT_MARGIN = 0.15
 DEFAULT_REFINE_MARGIN = 0.02
+DHASH_MARGIN = 0.3
 
 REDUCED, LUMA, FULL = 1, 2, 3
 # When more than this share of recent decisions could not be taken on 1/8 decodes, the next
-# frames are decoded at full size straight away (a refinement costs about 1.4 first passes).
-_DIRECT_ON, _DIRECT_OFF, _WINDOW = 0.4, 0.3, 20
+# frames are decoded at full size straight away: a refinement costs ~1.8 first passes, so that
+# pays only where most frames would be refined anyway.
+_DIRECT_ON, _DIRECT_OFF, _WINDOW = 0.6, 0.45, 20
 
 
 def _check_bounded(method: str) -> None:
@@ -78,14 +84,16 @@ def _luma_values(data: bytes, method: str, hash_size: int) -> np.ndarray | None:
 
 
 def hash_with_margin(
-    data: bytes, method: str = "ahash", hash_size: int = 8, margin: float = DEFAULT_MARGIN
+    data: bytes, method: str = "ahash", hash_size: int = 8, margin: float | None = None
 ) -> tuple[int, int]:
     """(fast hash, mask of its uncertain bits) from a 1/8-size decode; ahash or dhash.
 
     The bits are those of imagehash's computation if the thumbnail pixels (before Pillow's final
     rounding) are within ``margin`` grey levels of the estimate; the mask marks the bits some
-    pixel values within that margin would flip."""
+    pixel values within that margin would flip (default: 0.15 for aHash, 0.3 for dHash)."""
     _check_bounded(method)
+    if margin is None:
+        margin = DHASH_MARGIN if method == "dhash" else DEFAULT_MARGIN
     return rounding_bits(reduced_values(data, method, hash_size), method, margin)
 
 
@@ -137,7 +145,7 @@ class _Prober:
     def __init__(self, method: str, hash_size: int, margin: float, refine_margin: float) -> None:
         self.method, self.hash_size = method, hash_size
         self.margin, self.refine_margin = margin, refine_margin
-        self.by_digest: dict[str, _Probe] = {}
+        self.by_key: dict[tuple[int, int], list[_Probe]] = {}
         self.lock = threading.Lock()
         self.direct = False
 
@@ -146,11 +154,15 @@ class _Prober:
             data = path.read_bytes()
         except OSError as exc:
             return _Probe("", path, error=f"{exc.__class__.__name__}: {exc}")
-        digest = hashlib.sha256(data).hexdigest()
+        # Identical bytes: same length and CRC-32 (3x cheaper than SHA-256), confirmed byte for
+        # byte against the earlier file (read again: only repeats get here).
+        key = (len(data), zlib.crc32(data))
         with self.lock:
-            known = self.by_digest.get(digest)
+            same = self.by_key.setdefault(key, [])
+            known = next((p for p in same if _same_bytes(p.path, data)), None)
             if known is None:
-                probe = self.by_digest[digest] = _Probe(digest, path)
+                probe = _Probe(f"{key[0]}:{key[1]:08x}:{len(same)}", path)
+                same.append(probe)
         if known is not None:
             known.done.wait()  # another thread (maybe of a later frame) is decoding these bytes
             return known
@@ -168,7 +180,7 @@ class _Prober:
             probe.bits, probe.level = image_hash(data, method, size, fast=False), FULL
             probe.first = (probe.bits, 0)
             return
-        if self.direct:
+        if self.direct and method == "ahash":
             v = _luma_values(data, method, size)
             if v is not None:
                 probe.bits, probe.mask = rounding_bits(v, method, self.refine_margin)
@@ -178,6 +190,13 @@ class _Prober:
         v = reduced_values(data, method, size)
         probe.bits, probe.mask = rounding_bits(v, method, self.margin)
         probe.first = (probe.bits, probe.mask)
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def _undecided(xb: int, xm: int, kb: int, km: int, threshold: int) -> bool:
@@ -196,7 +215,7 @@ class _Rule:
 
     def refine(self, probe: _Probe) -> None:
         """Move ``probe`` up one level (luma, then full decode)."""
-        if probe.level == REDUCED:
+        if probe.level == REDUCED and self.method == "ahash":
             probe.level = LUMA
             refined = hash_refined(
                 probe.path.read_bytes(), self.method, self.hash_size, self.refine_margin
@@ -231,7 +250,7 @@ def keep_decisions(
     method: str = "ahash",
     hash_size: int = 8,
     workers: int | None = None,
-    margin: float = DEFAULT_MARGIN,
+    margin: float | None = None,
     on_progress: Callable[[int], None] | None = None,
     refine_margin: float = DEFAULT_REFINE_MARGIN,
 ) -> SequenceDecisions:
@@ -243,14 +262,18 @@ def keep_decisions(
         method: ``ahash`` (default), ``dhash`` or ``phash``.
         workers: threads decoding frames ahead of the decisions (default: one per core, at
             most 8); refinements run on the calling thread meanwhile.
-        margin: how far (grey levels) a 1/8-decode thumbnail pixel may be from imagehash's.
+        margin: how far (grey levels) a 1/8-decode thumbnail pixel may be from imagehash's
+            (default 0.15 for aHash, 0.3 for dHash).
         on_progress: called with 1 after each frame is decided.
-        refine_margin: the same for the full-size luma (0 trusts that level as exact).
+        refine_margin: the same for the full-size luma (0 trusts that level as exact); aHash
+            only: dHash goes from the 1/8 decode straight to a full decode.
     """
     if method not in ("ahash", "dhash", "phash"):
         raise ValueError(f"unknown hash method {method!r}")
     n = workers or min(8, os.cpu_count() or 1)
     out = SequenceDecisions(keep=[])
+    if margin is None:
+        margin = DHASH_MARGIN if method == "dhash" else DEFAULT_MARGIN
     rule = _Rule(threshold, method, hash_size, refine_margin, out)
     prober = _Prober(method, hash_size, margin, refine_margin)
     recent: deque[bool] = deque(maxlen=_WINDOW)  # decisions a 1/8 decode could not take

@@ -1,5 +1,6 @@
 """Bulk download: manifest or URL list -> validated files, with every item's state in the catalog."""
 
+from vigie._api import make_stage_callable
 from vigie.download.core import download
 from vigie.download.fetch import FetchError, backoff, parse_retry_after
 from vigie.download.jobs import Job, read_manifest, read_url_list
@@ -33,3 +34,5 @@ __all__ = [
     "safe_filename",
     "validate_media",
 ]
+
+make_stage_callable(__name__, download)

@@ -290,6 +290,13 @@ def record_frames(catalog: Catalog, result: FramesResult, run_id: int | None = N
         video_id = int(row.id)
     base = video_key(row, video)
     frame_source = getattr(row, "source_id", None)
+    # Frames inherit the video's study provenance (study -> publication -> platform), so a
+    # detection on a frame can be written to the study database like one on an image.
+    provenance = {
+        "study_id": getattr(row, "study_id", None),
+        "publication_id": getattr(row, "publication_id", None),
+        "platform_id": getattr(row, "platform_id", None),
+    }
     rows = [
         {
             "key": f"frame:{base}:{f.frame_index}",
@@ -306,6 +313,7 @@ def record_frames(catalog: Catalog, result: FramesResult, run_id: int | None = N
             "timestamp": f.timestamp,
             "status": "done",
             "run_id": run_id,
+            **provenance,
         }
         for f in result.files
         if f.path.exists()

@@ -269,6 +269,7 @@ def register_links(catalog: Catalog, links: Sequence[Link], batch: int = 500) ->
                     "media_type": link.media_type.value,
                     "captured_at": link.published_at,
                     "status": status or ItemStatus.PENDING.value,
+                    "meta": {"platform_name": link.platform_name},
                 }
             )
         catalog.upsert_items(rows)

@@ -8,6 +8,7 @@ and the video pipeline behind ``vigie track``.
     per_frame = tracker.finish()   # refined tracks of the whole video
 """
 
+from vigie._api import make_stage_callable
 from vigie.track.base import TRACK_COLUMNS, Tracker
 from vigie.track.core import find_videos, track
 from vigie.track.metrics import evaluate, evaluate_frames, format_mot, parse_mot
@@ -35,3 +36,5 @@ __all__ = [
     "summarise",
     "track",
 ]
+
+make_stage_callable(__name__, track)

@@ -87,6 +87,9 @@ class UltralyticsTracker(HistoryTracker):
                 f"the {name} tracker needs ultralytics and lap",
                 hint="install them with: pip install 'vigie[yolo]'",
             ) from None
+        from vigie.train import restore_pillow_open
+
+        restore_pillow_open()
         tracker_type = ULTRALYTICS_TRACKERS[name]
         args = _default_args(tracker_type)
         args.update(params)

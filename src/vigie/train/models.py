@@ -160,6 +160,23 @@ def _ultralytics_weights_dir() -> Path | None:
     return Path(value) if value else None
 
 
+def restore_pillow_open() -> None:
+    """Undo ultralytics' global ``PIL.Image.open`` patch (call after importing ultralytics).
+
+    On a file Pillow cannot identify, the patched ``Image.open`` tries to pip-install a HEIF
+    plugin and raises ``ModuleNotFoundError`` offline instead of ``UnidentifiedImageError``,
+    which would turn every "not an image" verdict of Vigie's validators into a crash.
+    """
+    try:
+        from PIL import Image
+        from ultralytics.utils import patches
+    except ImportError:  # pragma: no cover - ultralytics missing or reorganised
+        return
+    original = getattr(patches, "_image_open", None)
+    if original is not None and getattr(Image.open, "__module__", "") == patches.__name__:
+        Image.open = original
+
+
 @contextmanager
 def ultralytics_offline() -> Iterator[None]:
     """Keep ultralytics from reaching the network while Vigie drives it.
@@ -178,6 +195,7 @@ def ultralytics_offline() -> Iterator[None]:
         patched.append((data_utils, "check_font", original))
     except (ImportError, AttributeError):  # pragma: no cover - other ultralytics versions
         pass
+    restore_pillow_open()
     try:
         yield
     finally:
