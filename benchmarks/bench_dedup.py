@@ -6,7 +6,8 @@ previous picture, as a camera serves them) and decide, frame by frame, whether t
 whose aHash equals the last kept frame's (distance <= 0, the seed's rule) is dropped.
 
 - baseline:         full decode + ``imagehash.average_hash``, one file after the other;
-- vigie fast hash:  ``vigie.dedup.image_hash`` (libjpeg 1/8-scale decode), same loop, 1 thread;
+- vigie fast hash:  ``vigie.dedup.image_hash`` (libjpeg 1/8-scale decode, thumbnail estimated in
+                    floats and rounded as Pillow does), same loop, 1 thread; informative only;
 - vigie decisions:  ``vigie.dedup.keep_decisions`` (what ``vigie dedup --consecutive`` runs):
                     1/8-scale decode, identical files decoded once; only frames whose uncertain
                     hash bits could change the decision are refined: full-size luma through an
@@ -18,6 +19,7 @@ images/s over --repeat rounds, the ratio to the baseline, the median CPU time pe
 threads; steadier than wall time on a loaded machine) and its ratio, and how many keep/drop
 decisions differ from the baseline's.
 Run: ``.venv/bin/python benchmarks/bench_dedup.py [--frames 400] [--seed 0] [--repeat 5] [--quick]``
+(``--folder DIR`` reuses the JPEGs already in DIR, or writes the generated ones there).
 """
 
 from __future__ import annotations
