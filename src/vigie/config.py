@@ -64,6 +64,10 @@ class LinksSettings(BaseModel):
     tag: str = "links"
     out: Path = Path(".")
     manifest_format: Literal["csv", "jsonl"] = "jsonl"
+    page_size: int = Field(5000, ge=1, description="study publications read per query page")
+    read_retries: int = Field(
+        5, ge=0, description="reconnections after a lost study-database connection"
+    )
 
 
 class DownloadSettings(BaseModel):

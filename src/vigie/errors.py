@@ -7,6 +7,9 @@ single line ``error: <message>`` followed by ``hint: <what to do>`` and exit cod
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 
 class VigieError(Exception):
     """Base class of every error Vigie raises on purpose.
@@ -89,3 +92,28 @@ def require(module: str, extra: str) -> None:
             f"this command needs the optional package '{module}'",
             hint=f"install it with: pip install 'vigie[{extra}]'",
         )
+
+
+def output_dir(path: str | os.PathLike[str], flag: str = "--out") -> Path:
+    """Create the output folder ``path`` (and its parents) or raise a clear ConfigError.
+
+    Args:
+        path: the folder to create (it may exist).
+        flag: the option the user gave it with, named in the message.
+
+    Raises:
+        ConfigError: ``path`` (or a parent) is a file, or the folder cannot be created.
+    """
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(
+            f"{flag} {folder} is a file, not a folder", hint=f"give {flag} a folder path"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create the {flag} folder {folder}: {exc.strerror or exc}",
+            hint=f"give {flag} a folder you can write to",
+        ) from None
+    return folder

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -235,3 +236,202 @@ def test_links_works_on_an_sqlite_study_database(tmp_path: Path, workspace: Work
         catalog=workspace.catalog,
     )
     assert [link.filename for link in result.links] == ["7_A_1.mp4"]
+
+
+def _add_publications(url: str, n: int, study: int = 53) -> None:
+    """``n`` more validated publications of ``study``: 0 to 3 media, 0 to 2 status rows each
+    (so pages hold publications without media and duplicated join rows)."""
+    from sqlalchemy import create_engine, text
+
+    spa, meta, medias, statuses = [], [], [], []
+    for i in range(n):
+        platform, pub = 1 + i % 4, f"BULK{i:05d}"
+        spa.append({"s": study, "p": platform, "u": pub})
+        meta.append({"p": platform, "u": pub, "d": f"2025-09-{1 + i % 28:02d} 10:00:00"})
+        for k in range(i % 4):
+            link = f"https://pbs.twimg.com/media/{pub}_{k}.jpg" if platform == 3 else None
+            medias.append({"p": platform, "u": pub, "m": link, "t": ("IMAGE", "VIDEO")[k % 2]})
+        statuses += [{"u": pub, "s": f"s{k}"} for k in range(i % 3)]
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO study_publication_affectation "
+                "(id_study, id_plateform, id_publication, flag_validated) VALUES (:s, :p, :u, 1)"
+            ),
+            spa,
+        )
+        conn.execute(
+            text(
+                "INSERT INTO publications_meta (plateform_id, publication_id, publication_datetime)"
+                " VALUES (:p, :u, :d)"
+            ),
+            meta,
+        )
+        conn.execute(
+            text(
+                "INSERT INTO publication_medias (id_plateform, publication_id, media_url, type) "
+                "VALUES (:p, :u, :m, :t)"
+            ),
+            medias,
+        )
+        conn.execute(
+            text("INSERT INTO publication_media_status (publication_id, status) VALUES (:u, :s)"),
+            statuses,
+        )
+    engine.dispose()
+
+
+def _single_query_rows(url: str, study: int, start: str, end: str) -> Counter[StudyMediaRow]:
+    """What the schema.sql selection returns as one statement (the reference)."""
+    from sqlalchemy import create_engine
+
+    from vigie.links.query import SELECTION, _row
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        params = {
+            "study": study,
+            "start": parse_bound(start, end=False),
+            "end": parse_bound(end, end=True),
+        }
+        rows = Counter(_row(r) for r in conn.execute(SELECTION, params))
+    engine.dispose()
+    return rows
+
+
+def _kill_other_connections(url: str) -> int:
+    """``KILL`` every other MariaDB connection on this test database (the reader's)."""
+    from sqlalchemy import create_engine, make_url, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        ids = conn.execute(
+            text(
+                "SELECT ID FROM information_schema.PROCESSLIST "
+                "WHERE DB = :db AND ID <> CONNECTION_ID()"
+            ),
+            {"db": make_url(url).database},
+        ).scalars()
+        killed = 0
+        for ident in list(ids):
+            conn.execute(text(f"KILL {int(ident)}"))
+            killed += 1
+    engine.dispose()
+    return killed
+
+
+@pytest.mark.mariadb
+@pytest.mark.parametrize("page_size", [1, 2, 7, 5000])
+def test_paged_read_returns_exactly_the_rows_of_the_single_query(
+    study_db: StudyDB, page_size: int
+) -> None:
+    from vigie.links import select_study_media
+    from vigie.studydb import connect
+
+    _add_publications(study_db.url, 60)
+    reference = _single_query_rows(study_db.url, 53, study_db.start, study_db.end)
+    pages: list[int] = []
+    engine = connect(study_db.url)
+    try:
+        rows = select_study_media(
+            engine,
+            53,
+            parse_bound(study_db.start, end=False),
+            parse_bound(study_db.end, end=True),
+            page_size=page_size,
+            on_page=lambda n, _rows: pages.append(n),
+        )
+    finally:
+        engine.dispose()
+    assert Counter(rows) == reference and len(rows) == sum(reference.values())
+    publications = len({(r.platform_id, r.publication_id) for r in rows})
+    assert len(pages) == publications // page_size + 1
+    keys = [(r.platform_id, r.publication_id) for r in rows]
+    assert keys == sorted(keys)  # deterministic order: the key, page after page
+
+
+@pytest.mark.mariadb
+def test_killed_connection_mid_read_resumes_from_the_last_key_without_loss_or_duplicate(
+    study_db: StudyDB, caplog: pytest.LogCaptureFixture
+) -> None:
+    from vigie.links import select_study_media
+    from vigie.studydb import connect
+
+    _add_publications(study_db.url, 300)
+    reference = _single_query_rows(study_db.url, 53, study_db.start, study_db.end)
+    killed: list[int] = []
+
+    def kill_between_pages(page: int, _rows: int) -> None:
+        if page in (2, 5, 6):  # twice in a row too: the retry counter resets after a page
+            killed.append(_kill_other_connections(study_db.url))
+
+    engine = connect(study_db.url)
+    try:
+        rows = select_study_media(
+            engine,
+            53,
+            parse_bound(study_db.start, end=False),
+            parse_bound(study_db.end, end=True),
+            page_size=7,
+            retries=1,
+            on_page=kill_between_pages,
+        )
+    finally:
+        engine.dispose()
+    assert killed == [1, 1, 1]
+    assert Counter(rows) == reference  # nothing lost, nothing read twice
+    assert len(rows) == sum(reference.values()) > 300
+    assert "connection lost" in caplog.text
+
+
+@pytest.mark.mariadb
+def test_rows_added_behind_the_key_during_a_reconnect_fail_the_reconciliation(
+    study_db: StudyDB,
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    from vigie.links import select_study_media
+    from vigie.studydb import connect
+
+    _add_publications(study_db.url, 40)
+
+    def kill_and_insert(page: int, _rows: int) -> None:
+        if page == 3:
+            _kill_other_connections(study_db.url)
+            writer = create_engine(study_db.url)
+            with writer.begin() as conn:  # a media of a publication already read (IG1)
+                conn.execute(
+                    text(
+                        "INSERT INTO publication_medias (id_plateform, publication_id, type) "
+                        "VALUES (1, 'IG1', 'IMAGE')"
+                    )
+                )
+            writer.dispose()
+
+    engine = connect(study_db.url)
+    try:
+        with pytest.raises(DatabaseError, match="study database counts") as info:
+            select_study_media(
+                engine,
+                53,
+                parse_bound(study_db.start, end=False),
+                parse_bound(study_db.end, end=True),
+                page_size=5,
+                on_page=kill_and_insert,
+            )
+    finally:
+        engine.dispose()
+    assert "run `vigie links` again" in (info.value.hint or "")
+
+
+@pytest.mark.mariadb
+def test_links_with_a_small_page_size_writes_the_same_links(
+    study_db: StudyDB, workspace: Workspace, tmp_path: Path
+) -> None:
+    settings = load_settings(workspace=tmp_path / "ws", links={"page_size": 2})
+    result = build_links(
+        53, study_db.start, study_db.end, db_url=study_db.url, out=tmp_path, settings=settings
+    )
+    assert {link.filename for link in result.links} == EXPECTED_IMAGES | EXPECTED_VIDEOS
+    assert result.unknown == EXPECTED_UNKNOWN and result.duplicates == 1

@@ -22,6 +22,7 @@ from vigie.capture.state import CameraState, CameraStats, last_kept_frame
 from vigie.catalog import Catalog
 from vigie.config import CaptureSettings
 from vigie.dedup import hamming, int_to_hex
+from vigie.errors import output_dir
 from vigie.types import ItemStatus, MediaItem, MediaKind, RunCounts
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class Runner:
 
     # -- set-up ------------------------------------------------------------------------------
     def prepare(self, cam: Camera) -> CameraState:
-        folder = Path(self.cap.out) / cam.name
+        folder = output_dir(self.cap.out) / cam.name
         folder.mkdir(parents=True, exist_ok=True)
         for stale in folder.glob("*.part"):
             stale.unlink(missing_ok=True)

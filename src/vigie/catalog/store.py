@@ -100,7 +100,7 @@ class Catalog:
             if url.startswith("sqlite"):
                 path = url.split(":///", 1)[-1]
                 if path and path != ":memory:":
-                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                    _make_parent(Path(path))
                 self.engine: Engine = create_engine(
                     url, connect_args={"timeout": 30, "check_same_thread": False}
                 )
@@ -114,9 +114,13 @@ class Catalog:
         except OperationalError as exc:
             raise _catalog_error(url, exc) from None
         except SQLAlchemyError as exc:
+            why = {
+                "ArgumentError": "not a database URL",
+                "NoSuchModuleError": "unknown database driver",
+            }.get(exc.__class__.__name__, exc.__class__.__name__)
             raise CatalogError(
-                f"cannot open the catalog {_safe_url(url)}: {exc.__class__.__name__}",
-                hint="check --catalog / VIGIE_CATALOG_URL",
+                f"cannot open the catalog {_safe_url(url)}: {why}",
+                hint="check --catalog / VIGIE_CATALOG_URL (e.g. sqlite:///vigie.db)",
             ) from None
 
     @classmethod
@@ -307,3 +311,16 @@ def _catalog_error(url: str, exc: OperationalError) -> CatalogError:
         f"cannot use the catalog {_safe_url(url)}: {text.splitlines()[0] if text else exc}",
         hint="check the path or URL given by --catalog / VIGIE_CATALOG_URL",
     )
+
+
+def _make_parent(db_file: Path) -> None:
+    """Create the folder of an SQLite catalog file, or raise a CatalogError saying why not."""
+    folder = db_file.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        why = "it is a file, not a folder" if folder.exists() else (exc.strerror or str(exc))
+        raise CatalogError(
+            f"cannot create the catalog folder {folder}: {why}",
+            hint="check --workspace / --catalog (a folder you can write to)",
+        ) from None

@@ -91,6 +91,7 @@ def build(
             )
             run.counts.done = result.train + result.val
             run.counts.skipped = len(result.unlabelled)
+            run.counts.failed = len(result.unreadable)
     finally:
         cat.close()
     table = Table(title=f"dataset {out}")
@@ -101,6 +102,7 @@ def build(
         "grouped images",
         "unlabelled (left out)",
         "orphan labels",
+        "unreadable (left out)",
     ):
         table.add_column(col, justify="right")
     table.add_row(
@@ -110,8 +112,11 @@ def build(
         str(result.grouped_images),
         str(len(result.unlabelled)),
         str(len(result.orphan_labels)),
+        str(len(result.unreadable)),
     )
     console.print(table)
+    for name, why in result.unreadable[:10]:
+        console.print(f"unreadable: {name}: {why}", highlight=False, markup=False)
     console.print(f"classes: {', '.join(result.names)}; data.yaml: {result.data_yaml}")
 
 

@@ -67,7 +67,7 @@ def frames(
 
       vigie frames videos/ --mode time --value 10 --max 20 --format png
     """
-    from vigie.errors import ConfigError
+    from vigie.errors import ConfigError, output_dir
 
     mode, value, start, end, strategy = _ask_missing(mode, value, start, end, strategy)
     cfg = common.settings(
@@ -84,6 +84,7 @@ def frames(
     target = (
         out if out is not None else (fs.out if fs.out.is_absolute() else cfg.workspace / fs.out)
     )
+    output_dir(target)
     if source.is_dir():
         _run_folder(cfg, source, target, mode, value, start, end, strategy, seed, max_count)
     elif source.is_file():

@@ -183,8 +183,12 @@ def _summary(result: Any) -> None:
 
 
 def eval_track(
-    gt: Annotated[Path, typer.Option("--gt", help="ground truth, MOT format", exists=True)],
-    pred: Annotated[Path, typer.Option("--pred", help="tracker output, MOT format", exists=True)],
+    gt: Annotated[
+        Path, typer.Option("--gt", help="ground truth, MOT format", exists=True, dir_okay=False)
+    ],
+    pred: Annotated[
+        Path, typer.Option("--pred", help="tracker output, MOT format", exists=True, dir_okay=False)
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="print the metrics as JSON")] = False,
 ) -> None:
     """HOTA, MOTA and IDF1 of a tracker's output against ground truth (MOT text files).
@@ -197,7 +201,7 @@ def eval_track(
 
     from vigie.track import evaluate
 
-    metrics = evaluate(gt.read_text(encoding="utf-8"), pred.read_text(encoding="utf-8"))
+    metrics = evaluate(_read_mot(gt, "--gt"), _read_mot(pred, "--pred"))
     if as_json:
         typer.echo(json.dumps(metrics, indent=2))
         return
@@ -211,3 +215,18 @@ def eval_track(
         text = str(int(value)) if counted and value == value else f"{value:.4f}"
         table.add_row(key.upper() if key in order[:3] else key, text)
     common.console.print(table)
+
+
+def _read_mot(path: Path, flag: str) -> str:
+    """The text of a MOT file, or a SourceError saying it is not one."""
+    from vigie.errors import SourceError
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SourceError(
+            f"{flag} {path} is not a text file",
+            hint="give a MOT text file: frame,id,left,top,width,height[,conf,class,...]",
+        ) from None
+    except OSError as exc:
+        raise SourceError(f"cannot read {flag} {path}: {exc.strerror or exc}") from None

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from vigie.dataset.split import group_items, read_frame_manifests, split_groups, video_of_name
 from vigie.dataset.yolo import SPLITS, data_yaml_text, list_images, read_names, write_text_atomic
-from vigie.errors import ConfigError, DatasetError
+from vigie.errors import ConfigError, DatasetError, output_dir
 
 if TYPE_CHECKING:
     from vigie.catalog import Catalog
@@ -31,6 +31,7 @@ class BuildResult:
     grouped_images: int = 0  # images sharing a group with at least one other
     unlabelled: list[str] = field(default_factory=list)  # images without a label file: left out
     orphan_labels: list[str] = field(default_factory=list)  # label files without an image
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (image, why): left out
 
 
 def build_dataset(
@@ -64,6 +65,7 @@ def build_dataset(
             f"{labels_dir} does not exist", hint="point at a folder written by `vigie ls pull`"
         )
     names = names or _names_of(source)
+    output_dir(out)
     images = list_images(images_dir)
     label_stems = {p.stem for p in labels_dir.glob("*.txt")}
     result = BuildResult(out, out / "data.yaml", names)
@@ -73,11 +75,13 @@ def build_dataset(
     usable = [p for p in images if p.stem in label_stems]
     if not usable:
         raise DatasetError(f"no labelled image in {source}", hint="run `vigie ls pull` first")
-    hashes = None
-    if dedup_threshold >= 0:
-        from vigie.dedup import image_hash
-
-        hashes = [image_hash(p, method=hash_method) for p in usable]
+    usable, decoded = _readable(usable, hash_method, result)
+    if not usable:
+        raise DatasetError(
+            f"no readable labelled image in {source} ({len(result.unreadable)} unreadable)",
+            hint="pull the images again (`vigie ls pull`)",
+        )
+    hashes = decoded if dedup_threshold >= 0 else None
     videos = _videos(usable, frame_manifests or [], catalog)
     file_names = [p.name for p in usable]
     groups = group_items(file_names, hashes, dedup_threshold, videos)
@@ -108,6 +112,24 @@ def build_dataset(
     if result.unlabelled:
         log.warning("%d images without a label file were left out", len(result.unlabelled))
     return result
+
+
+def _readable(
+    images: list[Path], hash_method: str, result: BuildResult
+) -> tuple[list[Path], list[int]]:
+    """The images that decode and their hashes; the others go to ``result.unreadable``."""
+    from vigie.dedup import hash_files
+
+    kept: list[Path] = []
+    hashes: list[int] = []
+    for path, h in zip(images, hash_files(images, method=hash_method), strict=True):
+        if isinstance(h, int):
+            kept.append(path)
+            hashes.append(h)
+        else:
+            result.unreadable.append((path.name, h))
+            log.warning("%s: left out, not a readable image: %s", path.name, h)
+    return kept, hashes
 
 
 def _names_of(source: Path) -> list[str]:

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from vigie.errors import DatasetError
+
 # Frame files of `vigie frames`: <video>_<tag>_f000123_4.100s.jpg; also <video>_f123.jpg.
 FRAME_NAME = re.compile(r"^(?P<video>.+?)(?:_[A-Za-z0-9]+)?_f(?:rame)?\d{3,}(?:_\d+(?:\.\d+)?s)?$")
 
@@ -46,17 +48,28 @@ def read_frame_manifests(paths: Sequence[Path]) -> dict[str, str]:
     """``{frame file name: video}`` from frame manifests (manifest.csv / manifest.json)."""
     out: dict[str, str] = {}
     for path in paths:
-        rows: list[Any]
-        if path.suffix == ".csv":
-            with path.open(newline="", encoding="utf-8") as fh:
-                rows = list(csv.DictReader(fh))
-        else:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            rows = data.get("frames", []) if isinstance(data, dict) else data
+        rows = _manifest_rows(path)
         for row in rows:
             if isinstance(row, dict) and row.get("file") and row.get("video"):
                 out[Path(str(row["file"])).name] = str(row["video"])
     return out
+
+
+def _manifest_rows(path: Path) -> list[Any]:
+    """The rows of one frame manifest, or a DatasetError naming the file."""
+    hint = "give the manifest.csv or manifest.json that `vigie frames` wrote"
+    try:
+        if path.suffix == ".csv":
+            with path.open(newline="", encoding="utf-8") as fh:
+                return list(csv.DictReader(fh))
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, csv.Error) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise DatasetError(f"cannot read the frame manifest {path}: {why}", hint=hint) from None
+    rows = data.get("frames", []) if isinstance(data, dict) else data
+    if not isinstance(rows, list):
+        raise DatasetError(f"{path} is not a frame manifest (no list of frames)", hint=hint)
+    return rows
 
 
 def group_items(

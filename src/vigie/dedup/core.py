@@ -66,7 +66,9 @@ def list_images(folder: Path, recursive: bool = True, exclude: Path | None = Non
 def _hash_or_error(path: Path, method: str, hash_size: int, fast: bool) -> int | str:
     try:
         return image_hash(path, method, hash_size, fast)
-    except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError) as exc:
+    except UnidentifiedImageError:
+        return "UnidentifiedImageError: not an image Pillow can read (empty, truncated or other)"
+    except (OSError, Image.DecompressionBombError, ValueError) as exc:
         return f"{exc.__class__.__name__}: {exc}"
 
 

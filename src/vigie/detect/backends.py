@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from vigie.detect.export import onnx_path_for
+from vigie.detect.export import model_load_error, onnx_path_for
 from vigie.detect.postprocess import decode_predictions, letterbox, scale_boxes, to_tensor
 from vigie.errors import ConfigError, ModelError, require
 from vigie.types import Detections
@@ -73,7 +73,7 @@ class TorchDetector:
             try:
                 self.model = YOLO(source)
             except Exception as exc:
-                raise ModelError(f"cannot load the model {source}: {exc}") from None
+                raise model_load_error(source, exc) from None
         self.names: dict[int, str] = {int(k): str(v) for k, v in self.model.names.items()}
         self.conf, self.iou, self.imgsz, self.classes = conf, iou, imgsz, classes
         self.device = device
@@ -148,9 +148,18 @@ class OnnxDetector:
         try:
             self.session = ort.InferenceSession(str(onnx_path), options, providers=providers)
         except Exception as exc:
-            raise ModelError(f"cannot load the ONNX model {onnx_path}: {exc}") from None
+            raise ModelError(
+                f"cannot load the ONNX model {onnx_path}: {' '.join(str(exc).split())}",
+                hint="export it again, or pass the .pt weights",
+            ) from None
         meta = self.session.get_modelmeta().custom_metadata_map
-        self.names = {int(k): str(v) for k, v in ast.literal_eval(meta["names"]).items()}
+        try:
+            self.names = {int(k): str(v) for k, v in ast.literal_eval(meta["names"]).items()}
+        except (KeyError, ValueError, SyntaxError, AttributeError):
+            raise ModelError(
+                f"{onnx_path} is not an ultralytics YOLO export (no class names in its metadata)",
+                hint="export it with vigie (--backend onnx on the .pt) or ultralytics",
+            ) from None
         self.stride = int(meta.get("stride", 32))
         self.input_name = self.session.get_inputs()[0].name
         self.onnx_path = onnx_path

@@ -29,6 +29,17 @@ def weights_digest(path: Path) -> str:
     return h.hexdigest()[:12]
 
 
+def model_load_error(source: str | Path, exc: BaseException) -> ModelError:
+    """A one-line :class:`ModelError` for weights that ultralytics cannot load."""
+    detail = " ".join(str(exc).split())
+    if "not a loadable checkpoint" in detail or exc.__class__.__name__ == "UnpicklingError":
+        detail = "not a loadable checkpoint (the file is empty, truncated or not a model)"
+    return ModelError(
+        f"cannot load the model {source}: {detail}",
+        hint="pass the .pt written by `vigie train` (or its .onnx export), or a registered name",
+    )
+
+
 def _cache_dir(weights: Path) -> Path:
     folder = weights.parent
     if os.access(folder, os.W_OK):
@@ -65,13 +76,16 @@ def _export(weights: Path, imgsz: int) -> Path:
 
         try:
             model = YOLO(str(weights))
+        except Exception as exc:
+            raise model_load_error(weights.name, exc) from None
+        try:
             out = model.export(
                 format="onnx", imgsz=imgsz, dynamic=True, simplify=True, device="cpu",
                 verbose=False,
             )  # fmt: skip
         except Exception as exc:
             raise ModelError(
-                f"cannot export {weights.name} to ONNX: {exc}",
+                f"cannot export {weights.name} to ONNX: {' '.join(str(exc).split())}",
                 hint="use --backend torch, or check the onnx / onnxslim packages",
             ) from None
     path = Path(str(out))

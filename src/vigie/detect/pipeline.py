@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from vigie.detect import outputs
-from vigie.errors import ConfigError, MediaError, SourceError
+from vigie.errors import ConfigError, MediaError, SourceError, output_dir
 
 if TYPE_CHECKING:
     import numpy as np
@@ -116,7 +116,9 @@ def decode_image(path: Path) -> NDArray[np.uint8]:
             return fast if fast is not None else _pil_decode(im)
     except MediaError:
         raise
-    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
+    except UnidentifiedImageError:
+        raise MediaError("cannot decode: not an image format Pillow recognises") from None
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise MediaError(f"cannot decode: {exc.__class__.__name__}: {exc}") from None
     except Exception as exc:  # a decoder (or an opener patched in by a plugin) crashed
         raise MediaError(f"cannot decode: {exc.__class__.__name__}: {exc}") from None
@@ -260,8 +262,7 @@ def detect(
         raise ConfigError("batch and workers must be at least 1")
     src = Path(source)
     paths = list_images(src, recursive)
-    out_dir = Path(out)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = output_dir(out)
     outputs.sweep_partials(
         [out_dir / d for d in (outputs.IMAGES_DIR, outputs.JSONS_DIR, outputs.CROPS_DIR)]
     )

@@ -202,11 +202,21 @@ def _download(
             result.failed,
         )
         run.counts.extra = {"bytes": result.bytes, "frames": result.frames}
-    result.error_log, result.error_jsonl = write_failure_logs(
-        out_dir, joblist.label, [i for i in result.items if i.status is ItemStatus.FAILED]
-    )
+    try:
+        result.error_log, result.error_jsonl = write_failure_logs(
+            out_dir, joblist.label, [i for i in result.items if i.status is ItemStatus.FAILED]
+        )
+    except OSError as exc:  # a full disk must not hide the run's result (the catalog has it)
+        log.warning("cannot write the failure logs in %s: %s", out_dir, exc)
     if result.failed:
         log.warning("%d of %d items failed: %s", result.failed, result.total, dict(result.failures))
+    if result.failures.get("disk_full"):
+        log.warning(
+            "%d items failed because the disk is full under %s: free some space, then run "
+            "`vigie download ... --retry-failed` to fetch only them",
+            result.failures["disk_full"],
+            layout.out,
+        )
     return result
 
 

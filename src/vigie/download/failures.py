@@ -14,6 +14,9 @@ def write_failure_logs(out: Path, label: str, failed: Sequence[Any]) -> tuple[Pa
 
     ``errors_<label>.log`` lines are ``<url>\\t<file name>\\t<error class>: <message>``;
     ``errors_<label>.jsonl`` has one object per failure with the same fields and the attempts.
+
+    Raises:
+        OSError: a file cannot be written (its ``.part`` is removed first).
     """
     out.mkdir(parents=True, exist_ok=True)
     text_path, jsonl_path = out / f"errors_{label}.log", out / f"errors_{label}.jsonl"
@@ -37,6 +40,10 @@ def write_failure_logs(out: Path, label: str, failed: Sequence[Any]) -> tuple[Pa
         )
     for path, content in ((text_path, lines), (jsonl_path, records)):
         part = path.with_name(path.name + ".part")
-        part.write_text("".join(content), encoding="utf-8")
-        os.replace(part, path)
+        try:
+            part.write_text("".join(content), encoding="utf-8")
+            os.replace(part, path)
+        except OSError:
+            part.unlink(missing_ok=True)  # no partial log left behind (e.g. a full disk)
+            raise
     return text_path, jsonl_path

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import errno
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -27,6 +28,7 @@ from vigie.errors import UnsafeURLError
 TRANSIENT_STATUS = frozenset({408, 425, 429})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 SPILL_BYTES = 8 * 1024 * 1024  # bodies above this go to the .part file while streaming
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 T = TypeVar("T")
 
 
@@ -73,6 +75,14 @@ def backoff(attempt: int, base: float, cap: float, rng: random.Random) -> float:
     return rng.uniform(0.0, min(cap, base * (2 ** max(0, attempt - 1))))
 
 
+def write_failure(exc: OSError) -> FetchError:
+    """A failed local write: ``disk_full`` (no space or quota left) or ``write_error``; final."""
+    if exc.errno in DISK_FULL_ERRNOS:
+        where = f" writing {exc.filename}" if exc.filename else ""
+        return FetchError("disk_full", f"no space left on the device{where}", transient=False)
+    return FetchError("write_error", f"{exc.__class__.__name__}: {exc}", transient=False)
+
+
 def classify(exc: BaseException) -> FetchError:
     """Map an exception of one attempt to a FetchError (transient or final)."""
     if isinstance(exc, FetchError):
@@ -90,7 +100,7 @@ def classify(exc: BaseException) -> FetchError:
     if isinstance(exc, httpx.InvalidURL | ValueError):
         return FetchError("bad_url", str(exc), transient=False)
     if isinstance(exc, OSError):
-        return FetchError("write_error", f"{exc.__class__.__name__}: {exc}", transient=False)
+        return write_failure(exc)
     return FetchError("error", f"{exc.__class__.__name__}: {exc}", transient=False)
 
 

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from vigie.download.fetch import Body, FetchError
+from vigie.download.fetch import Body, FetchError, write_failure
 from vigie.download.jobs import Job
 from vigie.download.safety import inside
 from vigie.download.validate import InvalidMediaError, MediaInfo, validate_media
@@ -51,6 +51,12 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def write_part(part: Path, data: bytes) -> None:
+    """Write a body held in memory to its ``.part`` file (ENOSPC surfaces here on a full disk)."""
+    with open(part, "wb") as fh:
+        fh.write(data)
+
+
 def store_body(job: Job, body: Body, folder: Path, max_pixels: int) -> Stored:
     """Validate ``body`` and move it under its final name in ``folder``.
 
@@ -62,8 +68,7 @@ def store_body(job: Job, body: Body, folder: Path, max_pixels: int) -> Stored:
     try:
         if body.data is not None:
             info = validate_media(body.data, part, max_pixels) if _is_image(body.data) else None
-            with open(part, "wb") as fh:
-                fh.write(body.data)
+            write_part(part, body.data)
             if info is None:
                 info = validate_media(None, part, max_pixels)
             sha = hashlib.sha256(body.data).hexdigest()
@@ -83,7 +88,7 @@ def store_body(job: Job, body: Body, folder: Path, max_pixels: int) -> Stored:
         raise FetchError(exc.error_class, str(exc), transient=False) from None
     except OSError as exc:
         _drop(part)
-        raise FetchError("write_error", f"{exc.__class__.__name__}: {exc}", False) from None
+        raise write_failure(exc) from None
     except BaseException:
         _drop(part)
         raise

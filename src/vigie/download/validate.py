@@ -1,8 +1,11 @@
 """Is this really media? Magic numbers, then a real decode (reliability promises 3 and 10).
 
 Images: JPEG, PNG, GIF and WEBP only, opened by Pillow restricted to that format, pixel count
-checked before decoding (decompression bombs), then decoded (JPEG at 1/8 scale: every entropy
-coded byte is still read, so a truncated file fails). Videos: MP4/MOV and WEBM/MKV, opened by
+checked before decoding (decompression bombs). PNG, GIF and WEBP are then decoded. A JPEG has its
+whole marker structure walked instead, to the end of every entropy-coded scan and its EOI marker:
+libjpeg (through Pillow) refuses a JPEG only when its data ends early (damaged entropy-coded data
+only gives warnings and grey blocks), and the walk refuses exactly those files, plus malformed
+segments, at a tenth of the cost of even a 1/8-scale decode. Videos: MP4/MOV and WEBM/MKV, opened by
 FFmpeg with its protocol whitelist limited to ``file``, every packet demuxed (a file cut short
 has fewer packets than its index says) and one frame decoded.
 """
@@ -10,6 +13,7 @@ has fewer packets than its index says) and one frame decoded.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +75,83 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+# a 0xFF that starts a marker inside entropy-coded data: not a stuffed 0xFF00, not RST0-RST7
+_SCAN_END = re.compile(rb"\xff(?![\x00\xd0-\xd7])")
+_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # C4 DHT, C8 JPG, CC DAC
+
+
+def check_jpeg_structure(data: bytes) -> None:
+    """Walk a JPEG's segments and scans from SOI to EOI (bytes after EOI are allowed).
+
+    Raises:
+        InvalidMediaError: ``corrupt_media`` when the data ends before EOI (a truncated file) or
+            a segment is malformed (bad length, frame or Huffman table, scan before frame).
+    """
+
+    def bad(why: str) -> InvalidMediaError:
+        return InvalidMediaError("corrupt_media", f"jpeg does not decode: {why}")
+
+    n = len(data)
+    if data[:2] != b"\xff\xd8":
+        raise bad("no SOI marker")
+    pos, frame, scans = 2, False, 0
+    while True:
+        if pos >= n:
+            raise bad("image file is truncated (no EOI marker)")
+        if data[pos] != 0xFF:
+            raise bad(f"expected a marker at byte {pos}")
+        while pos < n and data[pos] == 0xFF:  # fill bytes
+            pos += 1
+        if pos >= n:
+            raise bad("image file is truncated (no EOI marker)")
+        marker = data[pos]
+        pos += 1
+        if marker == 0xD9:  # EOI
+            if not frame or not scans:
+                raise bad("EOI before any image data")
+            return
+        if 0xD0 <= marker <= 0xD7 or marker in (0x01, 0xD8):  # no length
+            if marker == 0xD8:
+                raise bad("a second SOI marker")
+            continue
+        if pos + 2 > n:
+            raise bad("image file is truncated (in a segment header)")
+        length = (data[pos] << 8) | data[pos + 1]
+        if length < 2:
+            raise bad(f"segment {marker:02X} of length {length}")
+        end = pos + length
+        if end > n:
+            raise bad(f"image file is truncated (in segment {marker:02X})")
+        seg = data[pos + 2 : end]
+        if marker in _SOF:
+            if len(seg) < 6 or len(seg) != 6 + 3 * seg[5] or not seg[5]:
+                raise bad("malformed frame header")
+            if not ((seg[3] << 8) | seg[4]):  # width; a 0 height may come later in a DNL
+                raise bad("frame of width 0")
+            frame = True
+        elif marker == 0xC4:  # DHT: tables of 1 + 16 + sum(counts) bytes each
+            i = 0
+            while i < len(seg):
+                if i + 17 > len(seg):
+                    raise bad("malformed Huffman table")
+                count = sum(seg[i + 1 : i + 17])
+                if count > 256 or i + 17 + count > len(seg):
+                    raise bad("malformed Huffman table")
+                i += 17 + count
+        elif marker == 0xDA:  # SOS: header, then entropy-coded data up to the next marker
+            if not frame:
+                raise bad("scan before the frame header")
+            if not seg or len(seg) != 1 + 2 * seg[0] + 3:
+                raise bad("malformed scan header")
+            found = _SCAN_END.search(data, end)
+            if found is None:
+                raise bad("image file is truncated (in scan data)")
+            scans += 1
+            pos = found.start()
+            continue
+        pos = end
+
+
 def validate_image(data: bytes, fmt: str, max_pixels: int) -> MediaInfo:
     """Decode an image held in memory.
 
@@ -89,8 +170,9 @@ def validate_image(data: bytes, fmt: str, max_pixels: int) -> MediaInfo:
                         "too_many_pixels", f"{width}x{height} exceeds {max_pixels} pixels"
                     )
                 if fmt == "jpeg":
-                    im.draft("RGB", (max(1, width // 8), max(1, height // 8)))
-                im.load()
+                    check_jpeg_structure(data)
+                else:
+                    im.load()
     except InvalidMediaError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

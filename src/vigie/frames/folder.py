@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vigie.errors import ConfigError, MediaError
+from vigie.errors import ConfigError, MediaError, SourceError, output_dir
 from vigie.frames.core import (
     Format,
     FramesResult,
@@ -152,8 +152,14 @@ def extract_folder(
     sel = Selection(mode, value, start, end, strategy, seed, max_count)
     sel.validate()
     check_output(fmt, quality)
+    output_dir(out)
     started = time.perf_counter()
     videos = find_videos(folder)
+    if not videos:
+        raise SourceError(
+            f"no video in {folder}",
+            hint="give a folder holding " + ", ".join(sorted(VIDEO_SUFFIXES)) + " files",
+        )
     cpus = os.cpu_count() or 1
     workers = max(1, min(workers or cpus, len(videos) or 1))
     threads = max(1, cpus // workers)

@@ -168,6 +168,10 @@ def push(
     result.skipped = len(items) - len(todo)
     if on_progress and result.skipped:
         on_progress(result.skipped)
+    readable = _drop_unreadable(todo, result)
+    if on_progress and len(readable) < len(todo):
+        on_progress(len(todo) - len(readable))
+    todo = readable
     if max_items is not None and len(todo) > max_items:
         result.left_for_later = len(todo) - max_items
         todo = todo[:max_items]
@@ -197,6 +201,21 @@ def push(
         if on_progress:
             on_progress(len(chunk))
     return result
+
+
+def _drop_unreadable(todo: list[_Item], result: PushResult) -> list[_Item]:
+    """The items whose file decodes as an image; the others are failures (never sent)."""
+    from vigie.dedup import hash_files
+
+    keep: list[_Item] = []
+    for it, h in zip(todo, hash_files([it.path for it in todo]), strict=True):
+        if isinstance(h, int):
+            keep.append(it)
+        else:
+            result.failed += 1
+            result.failures.append((str(it.path), f"not a readable image ({h})"))
+            log.warning("%s: not pushed, not a readable image: %s", it.path.name, h)
+    return keep
 
 
 def _rows(

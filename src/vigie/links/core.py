@@ -316,7 +316,14 @@ def build_links(
     tag_value = tag or lcfg.tag
     engine = connect(url)
     try:
-        rows = select_study_media(engine, study, start_dt, end_dt)
+        rows = select_study_media(
+            engine,
+            study,
+            start_dt,
+            end_dt,
+            page_size=lcfg.page_size,
+            retries=lcfg.read_retries,
+        )
     finally:
         engine.dispose()
     result = rows_to_links(rows, lcfg, make_url_builder(lcfg))

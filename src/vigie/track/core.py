@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vigie.errors import ConfigError, MediaError, SourceError
+from vigie.errors import ConfigError, MediaError, SourceError, output_dir
 from vigie.track.options import TrackOptions, TrackRun, VideoResult, selector
 from vigie.track.outputs import write_outputs
 from vigie.track.persist import record, skip, write_db
@@ -116,6 +116,11 @@ def track(
     _check(opts)
     srcs = [sources] if isinstance(sources, str | Path) else list(sources)
     videos = find_videos(srcs)
+    if not videos:
+        raise SourceError(
+            f"no video in {', '.join(str(s) for s in srcs)}",
+            hint="give video files (" + ", ".join(sorted(VIDEO_EXTENSIONS)) + ") or their folders",
+        )
     if detector is None:
         if model is None:
             raise ConfigError("no model given", hint="pass --model weights.pt (or .onnx)")
@@ -123,8 +128,7 @@ def track(
 
         detector = load_detector(model, backend=backend, conf=opts.conf, imgsz=imgsz)  # type: ignore[arg-type]
     model_name = Path(str(model)).name if model is not None else type(detector).__name__
-    out_dir = Path(out)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = output_dir(out)
     for stale in out_dir.glob("*.part"):
         stale.unlink(missing_ok=True)
     make_tracker(opts.tracker, **_tracker_params(opts, None))  # fail fast on a bad tracker

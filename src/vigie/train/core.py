@@ -78,12 +78,39 @@ def _now() -> datetime:
     return datetime.now().astimezone()
 
 
+_DATA_HINT = "give the data.yaml written by `vigie dataset build`"
+
+
 def _check_data(data: Path) -> Path:
+    """``data`` resolved, once it is a readable YAML mapping with train, val and class names."""
+    import yaml
+
     if not data.is_file():
-        raise DatasetError(
-            f"dataset file not found: {data}",
-            hint="give the data.yaml written by `vigie dataset build`",
-        )
+        raise DatasetError(f"dataset file not found: {data}", hint=_DATA_HINT)
+    try:
+        doc = yaml.safe_load(data.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatasetError(f"{data} is not a valid YAML file: {first}", hint=_DATA_HINT) from None
+    if not isinstance(doc, dict):
+        raise DatasetError(f"{data} is not a dataset YAML (not a mapping)", hint=_DATA_HINT)
+    missing = [k for k in ("train", "val") if not doc.get(k)]
+    if not doc.get("names") and not doc.get("nc"):
+        missing.append("names")
+    if missing:
+        raise DatasetError(f"{data} has no {', '.join(missing)}", hint=_DATA_HINT)
+    root = Path(str(doc.get("path") or data.parent))
+    if not root.is_absolute():  # ultralytics reads a relative path from the working folder
+        root = Path.cwd() / root
+    if root.is_dir():
+        for key in ("train", "val"):
+            entries = doc[key] if isinstance(doc[key], list) else [doc[key]]
+            gone = [str(e) for e in entries if not (root / str(e)).exists()]
+            if gone:
+                raise DatasetError(
+                    f"{data}: the {key} images are missing ({', '.join(gone)} under {root})",
+                    hint="check the path: of data.yaml, or rebuild it with `vigie dataset build`",
+                )
     return data.resolve()
 
 
@@ -253,6 +280,15 @@ def _train(
 
         try:
             yolo = YOLO(source)
+        except Exception as exc:
+            detail = " ".join(str(exc).split())
+            if "not a loadable checkpoint" in detail or type(exc).__name__ == "UnpicklingError":
+                detail = "not a loadable checkpoint (the file is empty, truncated or not a model)"
+            raise ModelError(
+                f"cannot load the model {source}: {detail}",
+                hint="pass a .pt from `vigie train`, a registered name, or a YAML like yolo11n.yaml",
+            ) from None
+        try:
             for event, fn in (callbacks or {}).items():
                 yolo.add_callback(event, fn)
             yolo.train(
@@ -270,7 +306,7 @@ def _train(
             raise DatasetError(f"training cannot read the dataset: {exc}") from None
         except Exception as exc:
             raise ModelError(
-                f"training failed: {exc.__class__.__name__}: {exc}",
+                f"training failed: {exc.__class__.__name__}: {' '.join(str(exc).split())}",
                 hint="check the dataset (vigie dataset check) and the --device",
             ) from None
     weights_dir = project / name / "weights"
