@@ -2,7 +2,7 @@
 
 A loopback HTTP server (its own processes) serves N JPEGs of ~140 KB, each after 50 ms of added
 latency. The seed's loop (`requests.get` then write, one URL after the other), Vigie (async httpx,
-bounded concurrency, every file decoded before its rename) and, when it is installed in
+bounded concurrency, every file validated before its rename) and, when it is installed in
 benchmarks/.venv-img2dataset, img2dataset (64 threads, no resize, no re-encoding) download the
 same list; every file is then checked against the served bytes.
 

@@ -15,6 +15,7 @@ import re
 import sqlite3
 import struct
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -129,6 +130,7 @@ CASES: list[tuple[str, int, str]] = [
     ("dedup {root}/nope", 2, "does not exist"),
     ("dedup {root}/bad/good.jpg", 2, "is a file"),
     ("dedup {root}/bad", 0, "unreadable"),
+    ("dedup {root}/bad --move-to {root}/gt.txt", 1, "not a folder"),
     # detect
     ("detect {root}/nope --model {root}/garbage.pt", 1, "no such folder"),
     ("detect {root}/empty --model {root}/garbage.pt", 1, "no jpg/jpeg/png/webp image"),
@@ -162,8 +164,11 @@ CASES: list[tuple[str, int, str]] = [
     ("dataset build {root}/empty --out {root}/o1", 1, "ls pull"),
     ("dataset build {root}/ds_bad --out {root}/bad/good.jpg", 1, "not a folder"),
     ("dataset build {root}/ds_bad --out {root}/o2 --hash bogus", 1, "ahash"),
-    ("dataset build {root}/ds_bad --out {root}/o3 --frames-manifest {root}/notjson.json", 1,
-     "frame manifest"),  # fmt: skip
+    (
+        "dataset build {root}/ds_bad --out {root}/o3 --frames-manifest {root}/notjson.json",
+        1,
+        "frame manifest",
+    ),
     ("dataset build {root}/ds_bad --out {root}/o4", 0, "unreadable: zero.jpg"),
     ("dataset check {root}/empty", 1, "no images/ or labels/"),
     # train (no training starts: every case fails before)
@@ -180,7 +185,7 @@ CASES: list[tuple[str, int, str]] = [
     ("ls pull --export {root}/dict.json --out {root}/l2", 1, "not a list of tasks"),
     ("ls pull --export {root}/missing.json --out {root}/l3", 1, "missing image reference"),
     ("ls pull --export {root}/ints.json --out {root}/l4", 1, "not a JSON object"),
-    ("ls pull --export {root}/bad/good.jpg --out {root}/l5", 1, "cannot read the export"),
+    ("ls pull --export {root}/bad/good.jpg --out {root}/l5", 1, "not a UTF-8 text file"),
     ("ls pull", 1, "--project"),
     ("ls pull --project 1 --url " + CLOSED, 1, "no Label Studio token"),
     ("ls push {root}/bad --project 1 --storage bogus", 1, "upload or local-files"),
@@ -196,11 +201,17 @@ CASES: list[tuple[str, int, str]] = [
     # capture, download, report
     ("capture --url notaurl --count 1", 1, "not an http(s) camera URL"),
     ("capture --cameras {root}/nope.csv --count 1", 1, "camera list not found"),
-    ("capture --url http://127.0.0.1:1/x.jpg --count 1 --out {root}/bad/good.jpg", 1,
-     "not a folder"),  # fmt: skip
+    ("capture --cameras {root}/bad/good.jpg --count 1", 1, "not a text file"),
+    ("status --runs -5", 2, "--runs"),
+    (
+        "capture --url http://127.0.0.1:1/x.jpg --count 1 --out {root}/bad/good.jpg",
+        1,
+        "not a folder",
+    ),
     ("download", 1, "nothing to download"),
     ("download --study 999", 1, "no links of study 999"),
     ("report --out {root}/bad/good.jpg", 1, "another --out"),
+    ("demo --out {root}/bad/good.jpg --quick", 1, "not a folder"),
     ("report --out {root}/r1", 0, "report"),
 ]
 
@@ -246,6 +257,25 @@ def test_bad_input_errors_name_what_to_do(inputs: Path) -> None:
         code, out = _run(line.split(), inputs)
         assert code == 1 and "hint:" in out, out
         assert len(out.split("error:")[1].split("hint:")[0].split()) < 40  # one short line
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "detect {root}/bad --model {model} --backend torch --db notaurl",
+        "detect {root}/bad --model {model} --backend torch --db " + DEAD_DB,
+        "track {root}/bad/good.mp4 --model {model} --backend torch --db notaurl",
+        "track {root}/bad/good.mp4 --model {model} --backend torch --db " + DEAD_DB,
+    ],
+)
+def test_unreachable_study_database_is_one_clear_error(
+    inputs: Path, tiny_model: Path, line: str
+) -> None:
+    code, out = _run(line.replace("{model}", str(tiny_model)).split(), inputs)
+    _assert_clean(code, out)
+    assert code == 1
+    assert "cannot connect to the study database" in " ".join(out.split()), out
+    assert "pw@" not in out  # the password is never shown
 
 
 # -- chaos: ~200 malformed images and videos -------------------------------------------------
@@ -305,7 +335,7 @@ def _statuses(ws: Path, folder: Path) -> dict[str, str]:
 
 
 @pytest.mark.allow_error_logs
-def test_chaos_folder_gets_a_final_status_per_file(
+def test_chaos_folder_gets_a_final_status_per_file_in_every_stage(
     chaos: Path, tiny_model: Path, tmp_path: Path
 ) -> None:
     ws = tmp_path / "ws"
@@ -325,6 +355,18 @@ def test_chaos_folder_gets_a_final_status_per_file(
     assert set(status.values()) <= {"done", "failed"}
     assert list(status.values()).count("done") >= 5  # the sound videos went through
     assert not list((tmp_path / "frames").rglob("*.part"))
+
+    track = runner.invoke(
+        app,
+        ["-w", str(ws), "track", str(videos), "--model", str(tiny_model), "--backend", "torch",
+         "--imgsz", "160", "--no-video", "--out", str(tmp_path / "tracks")],
+    )  # fmt: skip
+    _assert_clean(track.exit_code, track.output)
+    assert track.exit_code == 0, track.output
+    found = re.search(r"done (\d+), skipped (\d+), failed (\d+)", track.output)
+    assert found is not None, track.output
+    assert int(found[1]) + int(found[2]) + int(found[3]) == n_videos
+    assert int(found[1]) >= 5
 
     detect = runner.invoke(
         app,
@@ -347,3 +389,19 @@ def test_chaos_folder_gets_a_final_status_per_file(
     scanned, unreadable = int(found[1]), int(found[2])
     assert scanned == n_images
     assert 28 <= unreadable < n_images - 11
+
+
+@pytest.mark.parametrize("line", ["ls pull --project 1", "ls push {root}/bad --project 1"])
+def test_label_studio_wrong_token_is_one_clear_error(
+    inputs: Path, monkeypatch: pytest.MonkeyPatch, fault_server: Any, line: str
+) -> None:
+    from tests.fixtures.http import Reply
+
+    denied = Reply(status=401, body=b'{"detail": "Invalid token."}')
+    for path in ("/api/projects/", "/api/projects/1/", "/api/current-user/whoami/"):
+        fault_server.route(path, denied)
+    monkeypatch.setenv("VIGIE_LABELSTUDIO_TOKEN", "wrong-token")
+    code, out = _run([*line.split(), "--url", fault_server.url("")], inputs)
+    _assert_clean(code, out)
+    assert code == 1
+    assert "refused the token" in " ".join(out.split()) and "hint:" in out, out

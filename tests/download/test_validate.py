@@ -83,3 +83,54 @@ def test_broken_mp4_files_are_refused(cut: str, tmp_path: Path) -> None:
     video.write_bytes(data)
     with pytest.raises(InvalidMediaError):
         validate_media(None, video, LIMIT)
+
+
+def _jpeg_variants() -> dict[str, bytes]:
+    image = Image.fromarray(scene_array(160, 120, seed=3))
+    variants = {}
+    for name, options in {
+        "baseline": {},
+        "progressive": {"progressive": True},
+        "restart_markers": {"restart_marker_blocks": 2},
+        "grey_exif": {"exif": b"Exif\x00\x00" + b"\x00" * 32},
+    }.items():
+        buf = io.BytesIO()
+        (image.convert("L") if name == "grey_exif" else image).save(buf, "JPEG", **options)
+        variants[name] = buf.getvalue()
+    return variants
+
+
+def _decoder_accepts(data: bytes) -> bool:
+    try:
+        with Image.open(io.BytesIO(data), formats=["JPEG"]) as im:
+            im.load()  # the full decode, not the structure walk
+    except Exception:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("variant", ["baseline", "progressive", "restart_markers", "grey_exif"])
+def test_jpeg_check_refuses_every_truncation_the_full_decoder_refuses(
+    variant: str, tmp_path: Path
+) -> None:
+    data = _jpeg_variants()[variant]
+    assert validate_media(data, tmp_path / "x", LIMIT).format == "jpeg"
+    assert validate_media(data + b"trailing bytes", tmp_path / "x", LIMIT).format == "jpeg"
+    step = max(1, len(data) // 150)
+    for cut in [*range(3, len(data), step), len(data) - 2, len(data) - 1]:
+        truncated = data[:cut]
+        assert not _decoder_accepts(truncated)
+        with pytest.raises(InvalidMediaError) as info:
+            validate_media(truncated, tmp_path / "x", LIMIT)
+        assert info.value.error_class == "corrupt_media"
+
+
+def test_jpeg_with_malformed_segments_is_refused(tmp_path: Path) -> None:
+    data = _jpeg_variants()["baseline"]
+    dht = data.find(b"\xff\xc4")
+    bad_table = data[: dht + 4] + b"\x00" + b"\xff" * 16 + data[dht + 21 :]  # counts > 256
+    sos = data.find(b"\xff\xda")
+    no_frame = data[:2] + data[sos:]  # scan data without a frame header
+    for broken in (bad_table, no_frame, data[:2] + b"\xff\xd9"):
+        with pytest.raises(InvalidMediaError):
+            validate_media(broken, tmp_path / "x", LIMIT)

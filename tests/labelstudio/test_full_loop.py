@@ -88,3 +88,24 @@ def test_push_with_predictions_attaches_model_boxes(
             for r in pred["result"]:
                 assert r["value"]["rectanglelabels"][0] in LABELS.split(",")
                 assert 0 <= r["value"]["x"] <= 100
+
+
+def test_push_reports_unreadable_images_and_sends_only_the_good_ones(
+    ls_env: LabelStudioServer, tmp_path: Path, make_jpeg: Any
+) -> None:
+    ws = str(tmp_path / "ws")
+    out = _cli("-w", ws, "ls", "setup", "--title", "bad images", "--labels", "Car").output
+    pid = int(re.search(r"project (\d+)", out).group(1))  # type: ignore[union-attr]
+    folder = tmp_path / "mixed"
+    make_images(folder, make_jpeg, 3, start_seed=60)
+    (folder / "empty.jpg").write_bytes(b"")
+    (folder / "error_page.jpg").write_bytes(b"<!doctype html><title>404</title>")
+    (folder / "half.jpg").write_bytes((folder / "img000.jpg").read_bytes()[:600])
+    for attempt in range(2):  # a rerun sends nothing twice and reports the same failures
+        res = runner.invoke(app, ["-w", ws, "ls", "push", str(folder), "--project", str(pid)])
+        assert res.exit_code == 1, res.output
+        assert "Traceback" not in res.output
+        text = "".join(res.output.split())  # rich may wrap inside a long path
+        for name in ("empty.jpg", "error_page.jpg", "half.jpg"):
+            assert f"{name}:notareadableimage" in text, (attempt, res.output)
+        assert len(tasks_of(ls_env, pid)) == 3

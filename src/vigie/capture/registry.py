@@ -184,8 +184,13 @@ def load_cameras(source: str | Path, timeout: float = 30.0) -> list[Camera]:
             raise ConfigError(f"camera list not found: {path}", hint="check the file path")
         try:
             text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SourceError(f"cannot read {path}: {exc}") from None
+        except UnicodeDecodeError:
+            raise SourceError(
+                f"cannot read {path}: not a text file",
+                hint="give a text/CSV camera list (NAME URL per line) or the Grand Lyon GeoJSON",
+            ) from None
+        except OSError as exc:
+            raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
     if text.lstrip().startswith(("{", "[")):
         return parse_camera_feed(text)
     return parse_camera_list(text)

@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
 
 def status(
     ctx: typer.Context,
-    runs: Annotated[int, typer.Option("--runs", help="how many recent runs to list")] = 10,
+    runs: Annotated[int, typer.Option("--runs", help="how many recent runs to list", min=0)] = 10,
 ) -> None:
     """Show the catalog: items per source, kind and status, and the most recent runs."""
     from rich.table import Table

@@ -15,7 +15,7 @@ from PIL import Image, UnidentifiedImageError
 from vigie.dedup.hashing import hamming, image_hash
 from vigie.dedup.index import group_near_duplicates
 from vigie.dedup.sequence import keep_decisions
-from vigie.errors import ConfigError
+from vigie.errors import ConfigError, output_dir
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ def find_duplicates(
         raise ConfigError("--threshold must be >= 0")
     if method not in ("ahash", "phash", "dhash"):
         raise ConfigError(f"unknown hash method {method!r}", hint="use ahash, phash or dhash")
-    dest = Path(move_to) if move_to is not None else None
+    dest = output_dir(move_to, "--move-to") if move_to is not None else None
     paths = list_images(root, recursive, exclude=dest)
     report = DedupReport(folder=root, method=method, threshold=threshold, scanned=len(paths))
     if consecutive:

@@ -24,7 +24,7 @@ from vigie.config import Settings, load_settings
 from vigie.demo.scene import CLASSES, Scene, render_video, yolo_label_lines
 from vigie.demo.servers import CameraServer, MediaServer
 from vigie.demo.study import DemoStudy, build_study, s3_template, study_db_url
-from vigie.errors import VigieError
+from vigie.errors import VigieError, output_dir
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ def run_demo(
         DemoResult with one StepResult per step and the report's index.html.
     """
     root = Path(out).resolve()
-    root.mkdir(parents=True, exist_ok=True)
+    output_dir(root)
     chosen = plan or (DemoPlan.quick() if quick else DemoPlan())
     settings = _demo_settings(root, chosen)
     catalog = Catalog.from_settings(settings)

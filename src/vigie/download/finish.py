@@ -67,7 +67,7 @@ def store_body(job: Job, body: Body, folder: Path, max_pixels: int) -> Stored:
     part = part_path(final)
     try:
         if body.data is not None:
-            info = validate_media(body.data, part, max_pixels) if _is_image(body.data) else None
+            info = validate_media(body.data, part, max_pixels) if is_image(body.data) else None
             write_part(part, body.data)
             if info is None:
                 info = validate_media(None, part, max_pixels)
@@ -104,7 +104,7 @@ def verify_file(path: Path, max_pixels: int) -> Stored | None:
         return None
 
 
-def _is_image(data: bytes) -> bool:
+def is_image(data: bytes) -> bool:
     from vigie.download.validate import PIL_FORMATS, sniff
 
     return sniff(data[:16]) in PIL_FORMATS

@@ -47,13 +47,15 @@ class DownloadResult:
     videos_to_cut: int = 0
     error_log: Path | None = None
     error_jsonl: Path | None = None
+    keep_items: bool = True  # False in worker processes: their items go to the parent
 
     @property
     def files_per_second(self) -> float:
         return self.done / self.elapsed if self.elapsed > 0 else 0.0
 
     def add(self, item: ItemResult) -> None:
-        self.items.append(item)
+        if self.keep_items:
+            self.items.append(item)
         if item.status is ItemStatus.DONE:
             self.done += 1
             self.bytes += item.size

@@ -77,7 +77,7 @@ def _child(
     def sink(rows: list[dict[str, Any]], items: list[ItemResult]) -> None:
         out.put(("batch", rows, items))
 
-    result = DownloadResult(label="")
+    result = DownloadResult(label="", keep_items=False)
     with ThreadPoolExecutor(workers, thread_name_prefix="vigie-validate") as pool:
         runner = Runner(
             None, cfg, layout, source_id, run_id, pool, allow_private, result, None, sink

@@ -90,6 +90,19 @@ class Runner:
         self.flush_every = FLUSH_EVERY if sink is None else 32
         self.rows: list[dict[str, Any]] = []
         self.items: list[ItemResult] = []
+        self._present: dict[Path, frozenset[str]] = {}  # names in each folder at the start
+
+    def _was_present(self, folder: Path, name: str) -> bool:
+        """Whether ``name`` was in ``folder`` when the run started (one listing per folder
+        instead of a stat per item; files renamed by this run are never looked up again)."""
+        names = self._present.get(folder)
+        if names is None:
+            try:
+                names = frozenset(os.listdir(folder))
+            except OSError:
+                names = frozenset()
+            self._present[folder] = names
+        return name in names
 
     def report(self, item: ItemResult) -> None:
         self.result.add(item)
@@ -169,7 +182,8 @@ class Runner:
             final = inside(folder, job.filename)
         except UnsafeURLError as exc:
             return self._failed(job, "unsafe_name", str(exc), 0)
-        if final.exists():  # renamed by a run killed before its catalog batch: adopt it
+        if self._was_present(folder, final.name):  # renamed by a run killed before its
+            # catalog batch (or a rerun after the catalog lost track of it): adopt it
             stored = await loop.run_in_executor(
                 self.pool, verify_file, final, self.cfg.download.max_pixels
             )
@@ -217,10 +231,13 @@ class Runner:
         async def finish(body: Body) -> Stored:
             return await loop.run_in_executor(self.pool, store_body, job, body, folder, max_pixels)
 
+        stored = False
         try:
-            return await self.fetcher.fetch(job.url, part, finish, slot)
+            result = await self.fetcher.fetch(job.url, part, finish, slot)
+            stored = True  # the .part file was renamed
+            return result
         finally:
-            if part.exists():
+            if not stored:
                 part.unlink(missing_ok=True)
 
     async def _fallback(self, job: Job, err: FetchError, slot: int) -> ItemResult:

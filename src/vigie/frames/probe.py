@@ -348,6 +348,11 @@ def scan_container(
             )
         info = VideoInfo(Path(path), 0.0, 0, 0.0, 0, 0, 0, "", False, ["no video stream"])
         return info, FrameIndex([], [], [], Fraction(1, 1), 0), None
+    if stream.codec_context is None:  # FFmpeg found no decoder for what the header claims
+        raise MediaError(
+            f"{path}: no decoder for its video stream",
+            hint="the file is corrupt or uses a codec this FFmpeg cannot decode",
+        )
     stream.thread_type = "AUTO"
     rotation = _rotation_from_metadata(stream)
     index = build_index(container, stream)

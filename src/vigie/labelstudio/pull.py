@@ -86,8 +86,13 @@ def read_export_file(path: Path) -> list[Any]:
     """Parse a JSON or JSON_MIN export file (raises SourceError)."""
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceError(f"cannot read the export {path}: {exc}") from None
+    except UnicodeDecodeError:
+        raise SourceError(
+            f"cannot read the export {path}: not a UTF-8 text file",
+            hint="export the project as JSON or JSON_MIN from Label Studio",
+        ) from None
+    except OSError as exc:
+        raise SourceError(f"cannot read the export {path}: {exc.strerror or exc}") from None
     return load_export_text(text)
 
 

@@ -154,7 +154,7 @@ LOST_CONNECTION_CODES = frozenset({1053, 1927, 2006, 2013, 2014, 2045, 2055, 403
 def _lost_connection(exc: DBAPIError) -> bool:
     if exc.connection_invalidated:
         return True
-    args = getattr(exc.orig, "args", ())
+    args: tuple[Any, ...] = tuple(getattr(exc.orig, "args", ()))
     return bool(args) and args[0] in LOST_CONNECTION_CODES
 
 

@@ -65,6 +65,8 @@ def probe(path: Path) -> VideoInfo:
             if not container.streams.video:
                 raise MediaError(f"{path.name} has no video stream")
             stream = container.streams.video[0]
+            if stream.codec_context is None:  # FFmpeg has no decoder for what the header says
+                raise MediaError(f"{path.name}: no decoder for its video stream (corrupt?)")
             rate = stream.average_rate or stream.guessed_rate or stream.base_rate
             fps = float(rate) if rate else 0.0
             if not math.isfinite(fps) or fps <= 0 or fps > 1000:
