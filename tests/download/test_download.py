@@ -306,3 +306,36 @@ def test_seed_link_files_with_a_study_get_the_seed_names_and_folders(
         study=53, urls=aws, out=tmp_path / "data", settings=settings, catalog=workspace.catalog
     )
     assert again.skipped == 2 and fault_server.hits("/IG1_1.jpg") == 1
+
+
+def test_binary_or_empty_url_lists_are_clear_errors(tmp_path: Path) -> None:
+    from vigie.download import read_manifest, read_url_list
+    from vigie.errors import SourceError
+
+    binary = tmp_path / "urls.bin"
+    binary.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)))
+    with pytest.raises(SourceError, match="not a text URL list"):
+        read_url_list(binary, tmp_path / "out")
+    comments = tmp_path / "urls.txt"
+    comments.write_text("# nothing here\n\n")
+    with pytest.raises(SourceError, match="holds no URL"):
+        read_url_list(comments, tmp_path / "out")
+    header_only = tmp_path / "links.csv"
+    header_only.write_text("study_id,platform_id,publication_id,media_type,url,filename\n")
+    with pytest.raises(SourceError, match="lists no link"):
+        read_manifest(header_only)
+
+
+def test_cli_download_of_an_empty_manifest_says_nothing_to_download(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from vigie.cli import app
+
+    manifest = tmp_path / "links.csv"
+    manifest.write_text("study_id,platform_id,publication_id,media_type,url,filename\n")
+    result = CliRunner().invoke(
+        app, ["-w", str(tmp_path), "download", "--manifest", str(manifest), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 1
+    assert "nothing to download" in result.output
+    assert "Traceback" not in result.output

@@ -97,10 +97,7 @@ def _jobs(
     if manifest is not None and urls is not None:
         raise ConfigError("give either --manifest or --urls, not both")
     if manifest is not None:
-        jobs = read_manifest(Path(manifest), study)
-        if not jobs.jobs and study is not None:
-            raise SourceError(f"{manifest} has no link of study {study}")
-        return jobs
+        return read_manifest(Path(manifest), study)
     if urls is not None:
         return read_url_list(Path(urls), out, study)
     if study is None:

@@ -75,16 +75,25 @@ def _study_job(row: dict[str, Any], study: int | None) -> Job:
     )
 
 
+def _read_text(path: Path, what: str) -> str:
+    """The file as UTF-8 text, or a SourceError that says what is wrong with it."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SourceError(
+            f"{path} is not a text {what}", hint="pass the manifest or URL list as UTF-8 text"
+        ) from None
+    except OSError as exc:
+        raise SourceError(f"cannot read {what} {path}: {exc.strerror}") from None
+
+
 def read_manifest(path: Path, study: int | None = None) -> JobList:
     """Jobs from a manifest written by `vigie links` (JSONL or CSV), optionally one study's.
 
     Raises:
         SourceError: the file is missing or malformed.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SourceError(f"cannot read manifest {path}: {exc.strerror}") from None
+    text = _read_text(path, "manifest")
     rows: list[dict[str, Any]]
     if text.lstrip().startswith("{"):
         try:
@@ -98,6 +107,12 @@ def read_manifest(path: Path, study: int | None = None) -> JobList:
     jobs = [_study_job(r, study) for r in rows]
     if study is not None:
         jobs = [j for j in jobs if j.study_id == study]
+    if not jobs:
+        raise SourceError(
+            f"nothing to download: {path} lists no link"
+            + (f" of study {study}" if study is not None else ""),
+            hint="check the file, or run `vigie links` for the study first",
+        )
     studies = {j.study_id for j in jobs}
     sid = study if study is not None else (studies.pop() if len(studies) == 1 else None)
     return _dedupe(jobs, label=str(sid) if sid is not None else path.stem, study=sid)
@@ -124,10 +139,7 @@ def read_url_list(path: Path, out: Path, study: int | None = None) -> JobList:
     they get the seed's ``<study>_`` prefix (``53_<publication>_<platform>.jpg`` for S3 keys).
     The extension only chooses the folder; the content decides what the file is.
     """
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise SourceError(f"cannot read URL list {path}: {exc.strerror}") from None
+    lines = _read_text(path, "URL list").splitlines()
     used: set[str] = set()
     seen: dict[str, Job] = {}
     jobs: list[Job] = []
@@ -155,6 +167,11 @@ def read_url_list(path: Path, out: Path, study: int | None = None) -> JobList:
         )
         seen[url] = job
         jobs.append(job)
+    if not jobs:
+        raise SourceError(
+            f"nothing to download: {path} holds no URL",
+            hint="put one http(s) URL per line (blank lines and # comments are skipped)",
+        )
     return JobList(
         jobs,
         duplicates,

@@ -182,8 +182,8 @@ class Runner:
             final = inside(folder, job.filename)
         except UnsafeURLError as exc:
             return self._failed(job, "unsafe_name", str(exc), 0)
-        if self._was_present(folder, final.name):  # renamed by a run killed before its
-            # catalog batch (or a rerun after the catalog lost track of it): adopt it
+        # renamed by a run killed before its catalog batch: validate it again and adopt it
+        if self._was_present(folder, final.name):
             stored = await loop.run_in_executor(
                 self.pool, verify_file, final, self.cfg.download.max_pixels
             )
