@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from vigie.errors import DatasetError
+from vigie.files import write_atomic
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp"})
 SPLITS = ("train", "val")
@@ -91,6 +91,4 @@ def data_yaml_text(root: Path, names: list[str]) -> str:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    part = path.with_name(path.name + ".part")
-    part.write_text(text, encoding="utf-8")
-    os.replace(part, path)
+    write_atomic(path, text)

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from vigie.files import write_atomic
+
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
@@ -302,10 +304,7 @@ def _draw(img: Image, obj: _Object, box: tuple[float, float, float, float], k: f
 
 # -- writers ---------------------------------------------------------------------------------
 def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    part.write_bytes(data)
-    os.replace(part, path)
+    write_atomic(path, data)
 
 
 def jpeg_bytes(img: Image, quality: int = 90) -> bytes:

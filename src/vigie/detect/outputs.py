@@ -9,13 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vigie.files import write_atomic
 from vigie.types import Detection, Detections
 
 if TYPE_CHECKING:
@@ -95,19 +95,6 @@ def detection_dicts(dets: Detections, prov: Provenance) -> list[dict[str, Any]]:
             )
         out.append(item)
     return out
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through ``path.part`` and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    try:
-        with part.open("wb") as f:
-            f.write(data)
-        os.replace(part, path)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
 
 
 def sweep_partials(folders: Iterable[Path]) -> int:

@@ -6,7 +6,6 @@ import csv
 import hashlib
 import io
 import json
-import os
 import re
 import threading
 from collections.abc import Iterable
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from vigie.errors import MediaError
+from vigie.files import write_atomic
 
 if TYPE_CHECKING:
     from av.video.frame import VideoFrame
@@ -84,18 +84,6 @@ def encode(image: Image, fmt: str, quality: int) -> bytes:
     else:
         image.save(buf, "JPEG", quality=quality)
     return buf.getvalue()
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``path.part``, flush, then rename onto ``path`` (no partial file under the name)."""
-    part = path.with_name(path.name + ".part")
-    try:
-        with open(part, "wb") as fh:
-            fh.write(data)
-        os.replace(part, path)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
 
 
 class FrameWriter:

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urljoin, urlsplit
 
 from vigie.errors import AuthError, NetworkError, UnsafeURLError
+from vigie.files import write_atomic
 from vigie.labelstudio.client import TOKEN_HINT, LabelStudioClient
 
 log = logging.getLogger(__name__)
@@ -224,19 +225,6 @@ def check_image_bytes(data: bytes) -> None:
         raise FetchError("image too large (decompression bomb)") from None
     if fmt not in ALLOWED_FORMATS:
         raise FetchError(f"image format {fmt} is not allowed")
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via ``path.part`` and ``os.replace`` (promise 1)."""
-    part = path.with_name(path.name + ".part")
-    try:
-        with part.open("wb") as fh:
-            fh.write(data)
-            fh.flush()
-        os.replace(part, path)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
 
 
 def sweep_parts(folder: Path) -> None:

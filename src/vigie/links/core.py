@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import logging
-import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -19,6 +18,7 @@ from urllib.parse import quote
 from vigie.catalog import Catalog
 from vigie.config import LinksSettings, Settings, load_settings
 from vigie.errors import ConfigError
+from vigie.files import write_atomic
 from vigie.links.query import StudyMediaRow, parse_bound, select_study_media
 from vigie.types import ItemStatus, Link, MediaKind
 
@@ -184,13 +184,7 @@ def rows_to_links(
 
 
 def _write_atomic(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    with open(part, "w", encoding="utf-8", newline="") as fh:
-        fh.write(content)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(part, path)
+    write_atomic(path, content, durable=True)
 
 
 def write_link_files(

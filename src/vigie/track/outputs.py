@@ -11,6 +11,7 @@ import logging
 import os
 from pathlib import Path
 
+from vigie.files import write_atomic
 from vigie.track.base import FloatArray
 from vigie.track.metrics import format_mot
 from vigie.track.options import TrackOptions, VideoResult, selector
@@ -21,10 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def atomic_write(target: Path, text: str) -> Path:
-    part = target.with_name(target.name + ".part")
-    part.write_text(text, encoding="utf-8")
-    os.replace(part, target)
-    return target
+    return write_atomic(target, text)
 
 
 def write_outputs(

@@ -1,0 +1,38 @@
+"""Atomic file writes (reliability promise 1): no truncated file ever sits under its final name.
+
+Every stage writes through :func:`write_atomic`: the bytes go to ``<name>.part`` in the target
+folder, then ``os.replace`` puts them under the final name; on any failure the ``.part`` is
+removed and the error goes on.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def write_atomic(path: Path, data: bytes | str, *, durable: bool = False) -> Path:
+    """Write ``data`` (bytes, or text as UTF-8) to ``path`` through ``path.part``.
+
+    Args:
+        path: the final file; its folder is created when missing.
+        data: the content.
+        durable: fsync before the rename (manifests and logs that must survive a power cut).
+
+    Returns:
+        ``path``.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        with open(part, "wb") as fh:
+            fh.write(payload)
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.replace(part, path)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    return path
