@@ -73,6 +73,77 @@ def test_bulk_download_with_mixed_faults_loses_nothing(
     assert len((out / "errors_53.log").read_text().splitlines()) == expected_failures
 
 
+@pytest.mark.parametrize("processes", [1, 2])
+def test_large_run_keeps_counts_and_failures_without_one_result_per_item(
+    fault_server: FaultServer,
+    workspace: Workspace,
+    tmp_path: Path,
+    processes: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import json
+
+    import vigie.download.core as core
+
+    monkeypatch.setattr(core, "ITEMS_KEPT_UP_TO", 10)  # this run counts as a large one
+    rows, expected_failures = _mixed_routes(fault_server)
+    manifest = write_manifest(tmp_path / "m.jsonl", rows)
+    out = tmp_path / "out"
+    settings = fast_settings(workspace.root, concurrency=32, per_host=32, processes=processes)
+    result = download(
+        study=53, manifest=manifest, out=out, settings=settings, catalog=workspace.catalog
+    )
+    assert result.items == [] and result.videos == []
+    assert (result.total, result.done + result.skipped + result.failed) == (N, N)
+    assert result.failed == expected_failures == len(result.failed_items)
+    assert sum(result.failures.values()) == expected_failures
+    failed = workspace.catalog.items(key_prefix="study:53:", status="failed")
+    assert {i.key for i in result.failed_items} == {r.key for r in failed}
+    logged = [json.loads(line) for line in (out / "errors_53.jsonl").read_text().splitlines()]
+    assert {r["key"] for r in logged} == {r.key for r in failed}
+    done = workspace.catalog.items(key_prefix="study:53:", status="done")
+    assert len(done) == result.done == len(media_files(out / "images_53"))
+    kept = download(
+        study=53, manifest=manifest, out=out, settings=settings, catalog=workspace.catalog,
+        keep_items=True, retry_failed=True,
+    )  # fmt: skip
+    assert len(kept.items) == kept.total == expected_failures
+    assert kept.failed == expected_failures  # 404 and HTML pages fail again
+
+
+def test_items_of_a_worker_process_that_dies_are_run_in_the_parent(
+    fault_server: FaultServer,
+    workspace: Workspace,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import vigie.download.parallel as parallel
+
+    child = parallel._child
+
+    def dying_child(*args: object) -> None:
+        if args[-2] == 1:  # the second worker dies before reporting anything
+            os._exit(1)
+        child(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "_child", dying_child)
+    rows, expected_failures = _mixed_routes(fault_server)
+    manifest = write_manifest(tmp_path / "m.jsonl", rows)
+    out = tmp_path / "out"
+    settings = fast_settings(workspace.root, concurrency=32, per_host=32, processes=2)
+    result = download(
+        study=53, manifest=manifest, out=out, settings=settings, catalog=workspace.catalog
+    )
+    assert f"{N // 2} items were not reported by a worker process" in caplog.text
+    assert (result.total, result.done + result.skipped + result.failed) == (N, N)
+    assert result.failed == expected_failures and result.skipped == 0
+    assert len({i.key for i in result.items}) == N
+    done = workspace.catalog.items(key_prefix="study:53:", status="done")
+    assert len(done) == result.done == len(media_files(out / "images_53"))
+    assert len(workspace.catalog.items(key_prefix="study:53:")) == N
+
+
 def test_dataset_purpose_cuts_short_videos_into_frames_and_moves_long_ones(
     fault_server: FaultServer, workspace: Workspace, tmp_path: Path
 ) -> None:
@@ -88,9 +159,13 @@ def test_dataset_purpose_cuts_short_videos_into_frames_and_moves_long_ones(
     settings = fast_settings(workspace.root, frame_threshold=50, frames_per_short_video=8)
     result = download(
         study=53, purpose="dataset", manifest=manifest, out=out, settings=settings,
-        catalog=workspace.catalog,
+        catalog=workspace.catalog, keep_items=False,
     )  # fmt: skip
     assert result.done == 3 and result.videos_to_cut == 1 and result.frames == 8
+    assert result.items == [] and {v.filename for v in result.videos} == {
+        "53_S_2.mp4",
+        "53_L_2.mp4",
+    }
     dataset = out / "dataset_53"
     frames = [p for p in dataset.iterdir() if p.suffix == ".jpg" and p.name != "53_I_2.jpg"]
     assert len(frames) == 8

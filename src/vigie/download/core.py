@@ -22,11 +22,11 @@ from vigie.download.jobs import (
     read_url_list,
     with_jpg_fallback,
 )
-from vigie.download.model import DownloadResult, ItemResult, Layout, Purpose
+from vigie.download.model import ITEMS_KEPT_UP_TO, DownloadResult, ItemResult, Layout, Purpose
 from vigie.download.parallel import process_count, run_in_processes
 from vigie.download.runner import Runner
 from vigie.errors import ConfigError, SourceError
-from vigie.types import ItemStatus, MediaKind
+from vigie.types import ItemStatus
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ def download(
     allow_private_networks: bool | None = None,
     on_item: Callable[[ItemResult], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    keep_items: bool | None = None,
 ) -> DownloadResult:
     """Download every item of a study manifest, a URL list, or a study's links in the catalog.
 
@@ -60,6 +61,9 @@ def download(
         allow_private_networks: allow loopback/private addresses (default from settings).
         on_item: called with each item's final state (progress bars).
         on_total: called once with the number of input items.
+        keep_items: keep every item's final state in ``DownloadResult.items`` (default: only
+            for runs of at most ``ITEMS_KEPT_UP_TO`` items, so that memory stays bounded;
+            ``failed_items``, the counts and the catalog cover every run).
 
     Raises:
         ConfigError: no input given, or a bad purpose.
@@ -71,7 +75,7 @@ def download(
     own = catalog is None
     cat = catalog or Catalog.from_settings(cfg)
     try:
-        return _download(
+        result = _download(
             cat,
             cfg,
             study,
@@ -85,10 +89,14 @@ def download(
             else allow_private_networks,
             on_item,
             on_total,
+            keep_items,
         )
     finally:
         if own:
             cat.close()
+    if result.total > ITEMS_KEPT_UP_TO:  # the run's locals (job list, rows) are freed by now
+        _trim_heap()
+    return result
 
 
 def _jobs(
@@ -125,6 +133,7 @@ def _download(
     allow_private: bool,
     on_item: Callable[[ItemResult], None] | None,
     on_total: Callable[[int], None] | None,
+    keep_items: bool | None,
 ) -> DownloadResult:
     dcfg = cfg.download
     out_dir = Path(out) if out is not None else dcfg.out
@@ -135,12 +144,18 @@ def _download(
     for folder in layout.folders():
         folder.mkdir(parents=True, exist_ok=True)
     existing = _existing_rows(cat, joblist)
-    jobs = joblist.jobs
+    jobs, joblist.jobs = joblist.jobs, []  # one reference to the job list (freed with it)
     duplicates = joblist.duplicates
     if retry_failed:
         jobs = [with_jpg_fallback(j) for j in jobs if _status(existing.get(j.key)) == "failed"]
         duplicates = []
-    result = DownloadResult(label=joblist.label, total=len(jobs) + len(duplicates))
+    total = len(jobs) + len(duplicates)
+    result = DownloadResult(
+        label=joblist.label,
+        total=total,
+        keep_items=total <= ITEMS_KEPT_UP_TO if keep_items is None else keep_items,
+        keep_videos=purpose == "dataset",
+    )
     if on_total:
         on_total(result.total)
     result.swept_parts = sweep_parts(layout.folders())
@@ -190,9 +205,7 @@ def _download(
         if purpose == "dataset":
             from vigie.download.dataset import prepare_videos
 
-            result.frames, result.videos_to_cut = prepare_videos(
-                cat, [i for i in result.items if i.kind is MediaKind.VIDEO], layout, dcfg
-            )
+            result.frames, result.videos_to_cut = prepare_videos(cat, result.videos, layout, dcfg)
         run.counts.done, run.counts.skipped, run.counts.failed = (
             result.done,
             result.skipped,
@@ -201,7 +214,7 @@ def _download(
         run.counts.extra = {"bytes": result.bytes, "frames": result.frames}
     try:
         result.error_log, result.error_jsonl = write_failure_logs(
-            out_dir, joblist.label, [i for i in result.items if i.status is ItemStatus.FAILED]
+            out_dir, joblist.label, result.failed_items
         )
     except OSError as exc:  # a full disk must not hide the run's result (the catalog has it)
         log.warning("cannot write the failure logs in %s: %s", out_dir, exc)
@@ -217,6 +230,17 @@ def _download(
     return result
 
 
+def _trim_heap() -> None:
+    """Give the C heap's free pages back to the system after a large run (glibc): the run's
+    many short-lived allocations (catalog batches, worker messages) otherwise keep the process
+    at its peak size once they are freed."""
+    import contextlib
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):  # not glibc
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def _status(row: Any) -> str | None:
     return None if row is None else str(row.status)
 
@@ -226,5 +250,7 @@ def _existing_rows(cat: Catalog, joblist: JobList) -> dict[str, Any]:
         rows = cat.items(key_prefix=f"study:{joblist.study_id}:")
     else:
         rows = cat.items(key_prefix="url:")
+    if not rows:  # a first run: no set of every key
+        return {}
     keys = {j.key for j in joblist.jobs}
     return {r.key: r for r in rows if r.key in keys}

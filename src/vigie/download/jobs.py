@@ -15,7 +15,7 @@ from vigie.errors import SourceError
 from vigie.types import MediaKind
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Job:
     """One item to fetch: where from, under which name, and its provenance columns."""
 

@@ -10,9 +10,10 @@ from typing import Literal
 from vigie.types import ItemStatus, MediaKind
 
 Purpose = Literal["dataset", "media_analysis"]
+ITEMS_KEPT_UP_TO = 10_000  # runs up to this many input items keep every ItemResult by default
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ItemResult:
     """The one final state of one input item."""
 
@@ -31,7 +32,13 @@ class ItemResult:
 
 @dataclass
 class DownloadResult:
-    """What a download run did; ``done + skipped + failed == total`` always."""
+    """What a download run did; ``done + skipped + failed == total`` always.
+
+    Memory stays bounded on large runs: the counts cover every item, ``failed_items`` holds each
+    failure (the failure logs), ``videos`` each downloaded video of a ``dataset`` run (the frames
+    step), and ``items`` every item's final state only when ``keep_items`` is on (by default for
+    runs of at most ``ITEMS_KEPT_UP_TO`` items; the catalog holds every item's state anyway).
+    """
 
     label: str
     total: int = 0
@@ -42,12 +49,16 @@ class DownloadResult:
     bytes: int = 0
     elapsed: float = 0.0
     items: list[ItemResult] = field(default_factory=list)
+    failed_items: list[ItemResult] = field(default_factory=list)
+    videos: list[ItemResult] = field(default_factory=list)
     swept_parts: int = 0
     frames: int = 0
     videos_to_cut: int = 0
     error_log: Path | None = None
     error_jsonl: Path | None = None
-    keep_items: bool = True  # False in worker processes: their items go to the parent
+    keep_items: bool = True  # every ItemResult in ``items``
+    keep_failed: bool = True  # failures in ``failed_items`` (False in worker processes)
+    keep_videos: bool = False  # non-failed videos in ``videos`` (the dataset purpose)
 
     @property
     def files_per_second(self) -> float:
@@ -62,8 +73,13 @@ class DownloadResult:
         elif item.status is ItemStatus.FAILED:
             self.failed += 1
             self.failures[item.error_class or "error"] += 1
+            if self.keep_failed:
+                self.failed_items.append(item)
+            return
         else:
             self.skipped += 1
+        if self.keep_videos and item.kind is MediaKind.VIDEO:
+            self.videos.append(item)
 
 
 @dataclass

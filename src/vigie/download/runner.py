@@ -22,7 +22,8 @@ from vigie.errors import UnsafeURLError
 from vigie.types import ItemStatus, MediaKind
 
 FLUSH_EVERY = 256
-Sink = Callable[[list[dict[str, Any]], list[ItemResult]], None]
+# a worker process's batch: catalog rows, item results, and each item's position in the job list
+Sink = Callable[[list[dict[str, Any]], list[ItemResult], list[int]], None]
 POOL_SIZE = 8  # connections per httpx client (see Fetcher)
 
 
@@ -90,6 +91,7 @@ class Runner:
         self.flush_every = FLUSH_EVERY if sink is None else 32
         self.rows: list[dict[str, Any]] = []
         self.items: list[ItemResult] = []
+        self.positions: list[int] = []
         self._present: dict[Path, frozenset[str]] = {}  # names in each folder at the start
 
     def _was_present(self, folder: Path, name: str) -> bool:
@@ -104,10 +106,11 @@ class Runner:
             self._present[folder] = names
         return name in names
 
-    def report(self, item: ItemResult) -> None:
+    def report(self, item: ItemResult, position: int) -> None:
         self.result.add(item)
         if self.sink is not None:
             self.items.append(item)
+            self.positions.append(position)
         if self.on_item:
             self.on_item(item)
 
@@ -126,7 +129,7 @@ class Runner:
             for _ in range(n_pools)
         ]
         self.fetcher = Fetcher(clients, dcfg)
-        queue: Iterator[Job] = iter(jobs)
+        queue: Iterator[tuple[int, Job]] = iter(enumerate(jobs))
         try:
             async with contextlib.AsyncExitStack() as stack:
                 for client in clients:
@@ -143,18 +146,21 @@ class Runner:
         finally:
             await self._flush(force=True)
 
-    async def _worker(self, queue: Iterator[Job], existing: dict[str, Any], slot: int) -> None:
-        for job in queue:
+    async def _worker(
+        self, queue: Iterator[tuple[int, Job]], existing: dict[str, Any], slot: int
+    ) -> None:
+        for position, job in queue:
             item = await self._one(job, existing.get(job.key), slot)
-            self.report(item)
+            self.report(item, position)
             if max(len(self.rows), len(self.items)) >= self.flush_every:
                 await self._flush()
 
     async def _flush(self, force: bool = False) -> None:
         if self.sink is not None:
             rows, self.rows, items, self.items = self.rows, [], self.items, []
+            positions, self.positions = self.positions, []
             if rows or items:
-                self.sink(rows, items)
+                self.sink(rows, items, positions)
             return
         if not self.rows:
             return
