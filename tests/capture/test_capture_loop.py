@@ -251,3 +251,38 @@ def test_capture_survives_resets_short_bodies_and_refused_connections(
     assert kept_files(workspace.root / "caps" / "f") and not list(
         (workspace.root / "caps" / "f").glob("*.part")
     )
+
+
+def test_capture_until_stopped_returns_only_the_latest_frames(
+    workspace: Workspace, fault_server: FaultServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # count=0 runs for days: the result's frame list must not grow with the run (the soak's
+    # "memory flat"); every kept frame is still on disk and in the catalog
+    import threading
+
+    from vigie.capture import runner
+
+    monkeypatch.setattr(runner, "FRAMES_IN_RESULT", 3)
+    stop = threading.Event()
+    url = fault_server.route("/f.jpg", cycling(*(frames(90 + i) for i in range(8))))
+
+    def on_poll(stats: object, outcome: str) -> None:
+        if stats.kept >= 6:  # type: ignore[attr-defined]
+            stop.set()
+
+    result = run(workspace, [url], names=["f"], count=0, stop_event=stop, on_poll=on_poll)
+    assert result.kept >= 6  # type: ignore[attr-defined]
+    kept = [r.filename for r in workspace.catalog.items(key_prefix="camera:f:", status="done")]
+    assert len(kept) == len(kept_files(workspace.root / "caps" / "f")) == result.kept  # type: ignore[attr-defined]
+    assert [f.path.name for f in result.frames] == kept[-3:]  # type: ignore[attr-defined]
+
+
+def test_capture_with_a_count_returns_every_kept_frame(
+    workspace: Workspace, fault_server: FaultServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vigie.capture import runner
+
+    monkeypatch.setattr(runner, "FRAMES_IN_RESULT", 3)
+    url = fault_server.route("/c.jpg", cycling(*(frames(100 + i) for i in range(5))))
+    result = run(workspace, [url], names=["c"], count=5)
+    assert len(result.frames) == result.kept == 5  # type: ignore[attr-defined]

@@ -103,6 +103,10 @@ def capture(
         on_poll: called after every poll with the camera's stats and the outcome
             (``"done"``, ``"duplicate"`` or ``"failed"``).
 
+    Returns:
+        The per-camera stats and the kept frames (with ``count=0``, only the latest 1,000 kept
+        frames, so that memory stays flat however long the run; the catalog has them all).
+
     Raises:
         ConfigError: no camera, a bad URL or a bad setting.
     """
@@ -133,7 +137,7 @@ def capture(
             states = [runner.prepare(cam) for cam in cams]
             result.cameras = [s.stats for s in states]
             result.interrupted = asyncio.run(runner.run_all(states, stop_event))
-            result.frames = runner.frames
+            result.frames = list(runner.frames)
         except BaseException as exc:
             status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
             cat.finish_run(run_id, status, runner.counts(), error=str(exc)[:2000] or None)

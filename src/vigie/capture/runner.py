@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import threading
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,10 @@ from vigie.types import ItemStatus, MediaItem, MediaKind, RunCounts
 
 log = logging.getLogger(__name__)
 
+# a run until stopped (count=0) returns only its latest kept frames: the list must not grow with
+# the run's length (every one is in the catalog and on disk)
+FRAMES_IN_RESULT = 1000
+
 
 class Runner:
     def __init__(
@@ -40,7 +45,7 @@ class Runner:
         self.catalog = catalog
         self.run_id = run_id
         self.on_poll = on_poll
-        self.frames: list[MediaItem] = []
+        self.frames: deque[MediaItem] = deque(maxlen=None if cap.count else FRAMES_IN_RESULT)
         self.states: list[CameraState] = []
 
     def counts(self) -> RunCounts:

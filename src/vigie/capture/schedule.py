@@ -1,7 +1,9 @@
 """The capture schedule: a fixed grid on a monotonic clock, missed ticks coalesced.
 
 Tick ``k`` is due at ``start + k * every``. A slow poll never shifts later ticks (no drift), and
-ticks missed while a poll ran are skipped, not replayed in a burst.
+ticks missed while a poll ran are coalesced, not replayed in a burst: the latest tick already due
+is polled at once, the ones before it are skipped. A poll that overruns the next tick by a
+millisecond therefore costs no snapshot; only a poll longer than two periods loses ticks.
 """
 
 from __future__ import annotations
@@ -28,9 +30,16 @@ class Grid:
         # a tiny epsilon so a tick computed as 0.30000000000000004 counts as "at" 0.3
         return max(0, math.ceil((t - self.start) / self.every - 1e-9))
 
+    def _last_at_or_before(self, t: float) -> int:
+        return max(0, math.floor((t - self.start) / self.every + 1e-9))
+
     def advance(self, now: float) -> float:
-        """Move past the current tick to the first tick at or after ``now``; return its time."""
-        target = max(self.k + 1, self._first_at_or_after(now))
+        """Move past the current tick to the next one to poll; return its time.
+
+        That is the next tick when it is still ahead of ``now``, else the latest tick already due
+        (polled at once, late); the ticks between are counted in :attr:`missed`.
+        """
+        target = max(self.k + 1, self._last_at_or_before(now))
         self.missed += target - self.k - 1
         self.k = target
         return self.due()
