@@ -61,6 +61,14 @@ def capture(
     out: Annotated[
         Path | None, typer.Option("--out", help="folder of camera folders (default captures)")
     ] = None,
+    camera_folders: Annotated[
+        bool | None,
+        typer.Option(
+            "--camera-folders/--no-camera-folders",
+            help="one sub-folder per camera (default); --no-camera-folders writes one camera's "
+            "files straight into --out, as the seed's images/",
+        ),
+    ] = None,
     hash_method: Annotated[
         HashMethod | None, typer.Option("--hash", help="perceptual hash (default ahash)")
     ] = None,
@@ -77,9 +85,10 @@ def capture(
 ) -> None:
     """Poll camera snapshot URLs on a fixed schedule; keep each new picture once.
 
-    Files are named YYYYmmddHHMMSS.jpg (UTC unless --timezone local) in OUT/<camera>/. A frame
-    identical to the previous one (same bytes, or hash distance <= --threshold) is not kept.
-    Ctrl-C or SIGTERM stops cleanly; a rerun continues after the last kept frame.
+    Files are named YYYYmmddHHMMSS.jpg (UTC unless --timezone local) in OUT/<camera>/ (in OUT
+    itself with --no-camera-folders). A frame identical to the previous one (same bytes, or hash
+    distance <= --threshold) is not kept. Ctrl-C or SIGTERM stops cleanly; a rerun continues
+    after the last kept frame. Exit code 3 when some polls failed.
 
     Examples:
 
@@ -96,6 +105,7 @@ def capture(
             "every": every,
             "count": count,
             "out": out,
+            "camera_folders": camera_folders,
             "hash": hash_method.value if hash_method else None,
             "threshold": threshold,
             "timezone": timezone.value if timezone else None,
@@ -129,6 +139,8 @@ def capture(
     finally:
         cat.close()
     _print_capture_summary(result)
+    polls = sum(c.polls for c in result.cameras)
+    common.exit_if_failed(sum(c.failed for c in result.cameras), polls, "polls")
 
 
 def _print_capture_summary(result: object) -> None:
@@ -290,3 +302,4 @@ def dedup(
         f"{report.scanned} images, {len(report.groups)} groups, {report.duplicate_count} duplicates"
         f", {len(report.failures)} unreadable{moved}"
     )
+    common.exit_if_failed(len(report.failures), report.scanned, "images")

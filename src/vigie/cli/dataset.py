@@ -79,7 +79,7 @@ def build(
         with cat.run("dataset build", cfg.safe_dump()) as run:
             result = build_dataset(
                 source,
-                out,
+                cfg.output_path(out),
                 names=[n.strip() for n in names.split(",")] if names else None,
                 val_fraction=cfg.dataset.val_fraction,
                 seed=cfg.dataset.seed,
