@@ -110,7 +110,9 @@ def test_a_real_study_end_to_end_loses_nothing(
         p.name for p in (media / "videos_53").iterdir()
     }
     assert on_disk == set(realstudy.LINKS) - realstudy.FIRST_FAILURES
-    logged = {json.loads(x)["filename"] for x in (media / "errors_53.jsonl").read_text().splitlines()}
+    logged = {
+        json.loads(x)["filename"] for x in (media / "errors_53.jsonl").read_text().splitlines()
+    }
     assert logged == realstudy.FIRST_FAILURES
 
     # detect and track into the study database
@@ -144,7 +146,9 @@ def test_a_real_study_end_to_end_loses_nothing(
                  "media_analysis", "--out", str(media), "--allow-private-networks",
                  "--retries", "0", code=3)  # fmt: skip
     assert "2 of 4 downloads failed" in out
-    logged = {json.loads(x)["filename"] for x in (media / "errors_53.jsonl").read_text().splitlines()}
+    logged = {
+        json.loads(x)["filename"] for x in (media / "errors_53.jsonl").read_text().splitlines()
+    }
     assert logged == realstudy.STILL_FAILING  # exactly what still fails
     assert (media / "images_53" / "53_1800_3.jpg").is_file()  # came back
     assert (media / "images_53" / "53_1900_3.jpg").is_file()  # the dead video's own poster

@@ -297,7 +297,11 @@ def test_seed_link_files_with_a_study_get_the_seed_names_and_folders(
     )
     settings = fast_settings(workspace.root)
     result = download(
-        study=53, urls=aws, out=tmp_path / "data", settings=settings, catalog=workspace.catalog,
+        study=53,
+        urls=aws,
+        out=tmp_path / "data",
+        settings=settings,
+        catalog=workspace.catalog,
         purpose="media_analysis",
     )
     assert result.done == 2
@@ -305,7 +309,11 @@ def test_seed_link_files_with_a_study_get_the_seed_names_and_folders(
     assert (tmp_path / "data" / "videos_53" / "53_FB2_2.mp4").exists()
     assert (tmp_path / "data" / "errors_53.log").exists()
     again = download(
-        study=53, urls=aws, out=tmp_path / "data", settings=settings, catalog=workspace.catalog,
+        study=53,
+        urls=aws,
+        out=tmp_path / "data",
+        settings=settings,
+        catalog=workspace.catalog,
         purpose="media_analysis",
     )
     assert again.skipped == 2 and fault_server.hits("/IG1_1.jpg") == 1

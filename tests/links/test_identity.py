@@ -141,7 +141,13 @@ def _sqlite_study(path: Path) -> str:
         )
         conn.execute(
             insert(studydb.publications_meta),
-            [{"plateform_id": 1, "publication_id": "A", "publication_datetime": datetime(2025, 9, 1)}],
+            [
+                {
+                    "plateform_id": 1,
+                    "publication_id": "A",
+                    "publication_datetime": datetime(2025, 9, 1),
+                }
+            ],
         )
         conn.execute(
             insert(studydb.publication_medias),
