@@ -74,7 +74,7 @@ class Tour:
     ls: Any
     tiny_model: Path
     project: int | None = None
-    env: dict[str, str] = field(default_factory=dict)
+    ran: list[str] = field(default_factory=list)  # the vigie commands run, as the README has them
 
     def annotate_every_task(self) -> None:
         """What the user does in Label Studio's web page between push and pull."""
@@ -180,6 +180,7 @@ def _run(tour: Tour, command: str, monkeypatch: pytest.MonkeyPatch) -> None:
     ]
     res = runner.invoke(app, args)
     assert res.exit_code == step.code, f"{command}\n-> {shlex.join(args)}\n{res.output}"
+    tour.ran.append(command)
     if words[1:3] == ["ls", "setup"]:
         found = re.search(r"project (\d+)", res.output)
         assert found is not None, res.output
@@ -212,8 +213,10 @@ def test_the_readme_tour_runs_command_by_command(
     write_video(Path("clip.mp4"), frames=190, fps=2, width=64, height=48)  # the user's own video
     tour = Tour(fault_server, study, mysql_db, labelstudio_server, tiny_model)
 
-    for command in tour_commands((REPO / "README.md").read_text(encoding="utf-8")):
+    commands = tour_commands((REPO / "README.md").read_text(encoding="utf-8"))
+    for command in commands:
         _run(tour, command, monkeypatch)
+    assert tour.ran == [c for c in commands if c.startswith("vigie ")]  # every one, in order
 
     cwd = Path.cwd()  # no workspace given: every output is in the current folder
     assert (cwd / "demo-workspace" / "report" / "index.html").is_file()
