@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.fixtures.common import Workspace
+from tests.links.helpers import sqlite_study
 from vigie.cli import app
 from vigie.config import load_settings
 from vigie.errors import ConfigError
@@ -123,44 +124,10 @@ def test_links_without_a_bucket_stop_with_what_to_set() -> None:
     assert [x.url for x in only_twitter.links] == [TW + "t.jpg"]  # no bucket needed
 
 
-def _sqlite_study(path: Path) -> str:
-    from datetime import datetime
-
-    from sqlalchemy import insert
-
-    from vigie import studydb
-
-    url = f"sqlite:///{path}"
-    engine = studydb.connect(url)
-    studydb.create_schema(engine)
-    with engine.begin() as conn:
-        conn.execute(insert(studydb.plateforms), [{"id_plateform": 1, "name": "instagram"}])
-        conn.execute(
-            insert(studydb.study_publication_affectation),
-            [{"id_study": 53, "id_plateform": 1, "id_publication": "A", "flag_validated": 1}],
-        )
-        conn.execute(
-            insert(studydb.publications_meta),
-            [
-                {
-                    "plateform_id": 1,
-                    "publication_id": "A",
-                    "publication_datetime": datetime(2025, 9, 1),
-                }
-            ],
-        )
-        conn.execute(
-            insert(studydb.publication_medias),
-            [{"id_plateform": 1, "publication_id": "A", "type": "IMAGE"}],
-        )
-    engine.dispose()
-    return url
-
-
 def test_links_cli_names_the_bucket_settings_then_takes_the_s3_flags(
     tmp_path: Path, workspace: Workspace
 ) -> None:
-    db = _sqlite_study(tmp_path / "study.db")
+    db = sqlite_study(tmp_path / "study.db", 53, "IMAGE")
     base = ["-w", str(workspace.root), "links", "--study", "53", "--from", "2025-08-01",
             "--to", "2025-10-31", "--db", db]  # fmt: skip
     res = runner.invoke(app, base)

@@ -16,6 +16,7 @@ from tests.fixtures.studydb import (
     EXPECTED_VIDEOS,
     StudyDB,
 )
+from tests.links.helpers import sqlite_study
 from vigie.config import load_settings
 from vigie.errors import ConfigError, DatabaseError
 from vigie.links import (
@@ -200,34 +201,7 @@ def test_links_on_a_database_without_the_tables_is_a_database_error(tmp_path: Pa
 def test_links_works_on_an_sqlite_study_database(tmp_path: Path, workspace: Workspace) -> None:
     from datetime import datetime
 
-    from sqlalchemy import insert
-
-    from vigie import studydb
-
-    url = f"sqlite:///{tmp_path / 'study.db'}"
-    engine = studydb.connect(url)
-    studydb.create_schema(engine)
-    with engine.begin() as conn:
-        conn.execute(insert(studydb.plateforms), [{"id_plateform": 1, "name": "instagram"}])
-        conn.execute(
-            insert(studydb.study_publication_affectation),
-            [{"id_study": 7, "id_plateform": 1, "id_publication": "A", "flag_validated": 1}],
-        )
-        conn.execute(
-            insert(studydb.publications_meta),
-            [
-                {
-                    "plateform_id": 1,
-                    "publication_id": "A",
-                    "publication_datetime": datetime(2025, 10, 31, 23, 59, 59),
-                }
-            ],
-        )
-        conn.execute(
-            insert(studydb.publication_medias),
-            [{"id_plateform": 1, "publication_id": "A", "type": "VIDEO"}],
-        )
-    engine.dispose()
+    url = sqlite_study(tmp_path / "study.db", 7, "VIDEO", datetime(2025, 10, 31, 23, 59, 59))
     workspace.settings.links.s3_bucket = "b"
     result = build_links(
         7,
