@@ -134,3 +134,20 @@ def test_log_lines_of_every_shape_parse() -> None:
     plain = parse_log_line("Echec: https://h/y.jpg, 53_Y_1.jpg")
     assert plain is not None and (plain.url, plain.filename) == ("https://h/y.jpg", "53_Y_1.jpg")
     assert parse_log_line("no url here") is None
+
+
+def test_a_logged_item_whose_link_changed_is_retried_from_the_new_link(
+    fault_server: FaultServer, tmp_path: Path
+) -> None:
+    # presigned links change at every `vigie links`: the log's URL is stale, its file name is not
+    new = fault_server.route("/new/A_1.jpg", Reply(body=JPEG))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "errors_53.log").write_text(
+        "https://old.example/A_1.jpg?X-Amz-Signature=1\t53_A_1.jpg\n"
+    )
+    manifest = write_manifest(tmp_path / "m.jsonl", [study_row(new, "53_A_1.jpg")])
+    result = download(study=53, manifest=manifest, retry_failed=True, out=out,
+                      settings=fast_settings(tmp_path / "ws"))  # fmt: skip
+    assert (result.total, result.done) == (1, 1) and fault_server.hits("/new/A_1.jpg") == 1
+    assert (out / "errors_53.log").read_text() == ""

@@ -140,12 +140,13 @@ def _jobs(
     return from_catalog_rows(rows, study)
 
 
-def _covered(previous: list[LoggedFailure], jobs: list[Job]) -> set[int]:
-    """Positions of the earlier log entries that this run's jobs cover (by key or URL)."""
-    if not previous:
+def _covered(logged: list[Job], jobs: list[Job]) -> set[int]:
+    """Positions of the earlier log entries (``logged``: one job each, in log order) that this
+    run's jobs cover, by catalog key or URL."""
+    if not logged:
         return set()
-    by_key = {e.key: i for i, e in enumerate(previous) if e.key}
-    by_url = {e.url: i for i, e in enumerate(previous)}
+    by_key = {e.key: i for i, e in enumerate(logged)}
+    by_url = {e.url: i for i, e in enumerate(logged)}
     covered: set[int] = set()
     for job in jobs:
         for found in (by_key.get(job.key), by_url.get(job.url)):
@@ -155,25 +156,20 @@ def _covered(previous: list[LoggedFailure], jobs: list[Job]) -> set[int]:
 
 
 def _retry_jobs(
-    jobs: list[Job],
-    existing: dict[str, Any],
-    previous: list[LoggedFailure],
-    out: Path,
-    study: int | None,
-    twitter_id: int,
+    jobs: list[Job], existing: dict[str, Any], logged: list[Job], twitter_id: int
 ) -> list[Job]:
     """The jobs of a ``--retry-failed`` run: failed in the catalog, or listed in the logs
-    (entries no input job names become jobs of their own), each with the ``.jpg`` fallback."""
-    logged_keys = {e.key for e in previous if e.key}
-    logged_urls = {e.url for e in previous}
+    (``logged``; entries no input job names are jobs of their own), each with the ``.jpg``
+    fallback."""
+    logged_keys = {j.key for j in logged}
+    logged_urls = {j.url for j in logged}
     chosen = [
         j
         for j in jobs
         if _status(existing.get(j.key)) == "failed" or j.key in logged_keys or j.url in logged_urls
     ]
     named = {j.key for j in jobs} | {j.url for j in jobs}
-    extra = [e for e in previous if e.url not in named and (e.key is None or e.key not in named)]
-    chosen += [j for j in from_failure_log(extra, out, study) if j.key not in named]
+    chosen += [j for j in logged if j.key not in named and j.url not in named]
     taken = frozenset(
         [j.url for j in jobs] + [j.filename for j in jobs] + [j.url for j in chosen]
         + [j.filename for j in chosen]
@@ -201,6 +197,7 @@ def _download(
     if study is None:
         study = joblist.study_id
     previous = _read_logs(out_dir, joblist.label)
+    logged = from_failure_log(previous, out_dir, study)  # one job per entry, in log order
     if retry_failed and not joblist.jobs and not previous:
         raise SourceError(
             f"nothing to retry: the catalog has no links of study {study} and {out_dir} has no "
@@ -215,13 +212,13 @@ def _download(
     jobs, joblist.jobs = joblist.jobs, []  # one reference to the job list (freed with it)
     duplicates = joblist.duplicates
     if retry_failed:
-        jobs = _retry_jobs(jobs, existing, previous, out_dir, study, cfg.links.twitter_platform_id)
+        jobs = _retry_jobs(jobs, existing, logged, cfg.links.twitter_platform_id)
         duplicates = []
         # log-only jobs may be known to the catalog by key (e.g. after a manifest change)
         existing = _existing_rows(
             cat, JobList(jobs, study_id=study, source_kind=joblist.source_kind)
         )
-    covered = _covered(previous, jobs + duplicates)
+    covered = _covered(logged, jobs + duplicates)
     total = len(jobs) + len(duplicates)
     result = DownloadResult(
         label=joblist.label,
