@@ -114,7 +114,7 @@ def test_the_catalog_row_wins_over_an_ambiguous_name() -> None:
 
 def test_links_without_a_bucket_stop_with_what_to_set() -> None:
     cfg = load_settings().links
-    from vigie.links.core import make_url_builder
+    from vigie.links.urls import make_url_builder
 
     with pytest.raises(ConfigError, match="no S3 bucket") as info:
         rows_to_links([_row(1, "IG1", "IMAGE")], cfg, make_url_builder(cfg))

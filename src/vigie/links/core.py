@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from vigie.catalog import Catalog
 from vigie.config import LinksSettings, Settings, load_settings
@@ -20,13 +19,13 @@ from vigie.errors import ConfigError
 from vigie.files import write_atomic
 from vigie.identity import MediaIdentity, media_id, safe_part
 from vigie.links.query import StudyMediaRow, parse_bound, select_study_media
+from vigie.links.urls import EXTENSIONS, make_url_builder, s3_key
 from vigie.types import ItemStatus, Link, MediaKind
 
 log = logging.getLogger(__name__)
 
 IMAGE_TYPES = frozenset({"image", "carousel_album", "photo"})
 VIDEO_TYPES = frozenset({"video", "animated_gif"})
-EXTENSIONS = {MediaKind.IMAGE: "jpg", MediaKind.VIDEO: "mp4"}
 MANIFEST_FIELDS = (
     "study_id",
     "platform_id",
@@ -84,76 +83,6 @@ def target_filename(
     return MediaIdentity(study, platform, publication, index).filename(EXTENSIONS[kind])
 
 
-def s3_key(publication: str, platform: int, kind: MediaKind) -> str:
-    """The bucket key the media was copied to: ``<publication>_<platform>.<ext>``."""
-    return f"{publication}_{platform}.{EXTENSIONS[kind]}"
-
-
-def make_url_builder(cfg: LinksSettings) -> Callable[[str], str]:
-    """A function key -> URL: the public template, or a presigned GET (boto3) when private.
-
-    The returned function raises ConfigError when no bucket is set (or the template is bad):
-    only a study with non-Twitter media needs one.
-
-    Raises:
-        ConfigError: presigning is asked for but boto3 finds no credentials.
-    """
-    if not cfg.presign:
-        template = cfg.s3_url_template
-        if "{bucket}" in template and not cfg.s3_bucket:
-            return _no_bucket
-
-        def public(key: str) -> str:
-            try:
-                return template.format(bucket=cfg.s3_bucket, region=cfg.s3_region, key=quote(key))
-            except (KeyError, IndexError, ValueError) as exc:
-                raise ConfigError(
-                    f"bad S3 URL template {template!r}: {exc.__class__.__name__}: {exc}",
-                    hint="use the fields {bucket}, {region} and {key}, e.g. "
-                    "https://{bucket}.s3.{region}.amazonaws.com/{key}",
-                ) from None
-
-        return public
-    if not cfg.s3_bucket:
-        return _no_bucket
-
-    import boto3
-    from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, NoCredentialsError
-
-    client = boto3.client(
-        "s3",
-        region_name=cfg.s3_region,
-        endpoint_url=cfg.s3_endpoint_url,
-        config=Config(signature_version="s3v4"),
-    )
-
-    def presigned(key: str) -> str:
-        try:
-            return str(
-                client.generate_presigned_url(
-                    "get_object",
-                    Params={"Bucket": cfg.s3_bucket, "Key": key},
-                    ExpiresIn=cfg.presign_expires,
-                )
-            )
-        except (NoCredentialsError, BotoCoreError) as exc:
-            raise ConfigError(
-                f"cannot presign S3 links: {exc}",
-                hint="set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or a profile) in the environment",
-            ) from None
-
-    return presigned
-
-
-def _no_bucket(key: str) -> str:
-    raise ConfigError(
-        f"no S3 bucket set for the study's non-Twitter media (first key: {key})",
-        hint="pass --s3-bucket NAME, or set VIGIE_LINKS__S3_BUCKET or s3_bucket under [links] "
-        "in vigie.toml (--s3-url-template for another host)",
-    )
-
-
 @dataclass
 class _Media:
     """A distinct media of a publication: its key (URL or S3 key) and its first row."""
@@ -207,9 +136,18 @@ def rows_to_links(
         result.study_id = row.study_id
         publications.setdefault((row.study_id, row.platform_id, row.publication_id), []).append(row)
     twitter = cfg.twitter_platform_id
+    names: dict[str, str] = {}  # file name -> publication (ids made safe may collide)
     for (study, platform, publication), pub_rows in publications.items():
         for index, media in enumerate(_publication_media(pub_rows, twitter, result), start=1):
             url = media.key if platform == twitter else url_for_key(media.key)
+            name = target_filename(study, publication, platform, media.kind, index)
+            if names.setdefault(name, publication) != publication:
+                log.warning(
+                    "publications %r and %r have the same file name %s once made safe",
+                    names[name],
+                    publication,
+                    name,
+                )
             result.links.append(
                 Link(
                     study_id=study,
@@ -217,7 +155,7 @@ def rows_to_links(
                     publication_id=publication,
                     media_type=media.kind,
                     url=url,
-                    filename=target_filename(study, publication, platform, media.kind, index),
+                    filename=name,
                     platform_name=media.row.platform_name,
                     published_at=media.row.published_at,
                     media_index=index,
