@@ -151,6 +151,7 @@ class MjpegServer(_Server):
             "moving": [jpeg_bytes(160, 120, seed=s) for s in range(40, 46)],
             "static": [jpeg_bytes(160, 120, seed=99)],
         }
+        self.started = time.monotonic()
         super().__init__()
 
     def handle(self, h: BaseHTTPRequestHandler) -> None:
@@ -169,12 +170,12 @@ class MjpegServer(_Server):
         h.send_header("Cache-Control", "no-cache")
         h.end_headers()
         sent = 0
-        start = time.monotonic()
         try:
             while not self.stopping.is_set() and not self.down.is_set():
                 if drop_after and sent >= drop_after:
                     return  # the connection closes mid-stream, no closing delimiter
-                body = frames[int((time.monotonic() - start) * 2) % len(frames)]  # 2 pictures/s
+                # the picture changes twice a second, whatever the connection
+                body = frames[int((time.monotonic() - self.started) * 2) % len(frames)]
                 head = f"--{self.BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
                 if with_length:
                     head += f"Content-Length: {len(body)}\r\n"

@@ -57,7 +57,7 @@ def classify_av_error(exc: BaseException) -> tuple[str, str]:
     text = str(exc) or exc.__class__.__name__
     if isinstance(exc, StreamRefused):
         return exc.error_class, text
-    if isinstance(exc, av.error.HTTPError):
+    if isinstance(exc, av.error.HTTPError | av.error.HTTPClientError | av.error.HTTPServerError):
         code = _HTTP_CODE.search(text)
         return (f"http_{code.group(1)}" if code else "http_error"), text
     if isinstance(exc, ConnectionError):

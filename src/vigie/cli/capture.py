@@ -167,6 +167,7 @@ def _print_capture_summary(result: object) -> None:
         table.add_column(col)
     for c in result.cameras:
         reasons = ", ".join(f"{k}={v}" for k, v in sorted(c.failures.items())) or "-"
+        reasons += f" ({c.kind}, reopened {c.reopens}x)" if c.reopens else ""
         table.add_row(
             c.name,
             str(c.polls),
