@@ -170,7 +170,7 @@ def test_hls_playlist_cannot_make_ffmpeg_read_a_local_file(
 def test_snapshot_kind_refuses_a_stream_instead_of_reading_it_whole(
     workspace: Workspace, mjpeg_server: MjpegServer
 ) -> None:
-    result = run(workspace, [mjpeg_server.url("/moving")], ["cam"], count=2, kind="snapshot")
+    run(workspace, [mjpeg_server.url("/moving")], ["cam"], count=2, kind="snapshot")
     assert statuses(workspace.catalog, "cam") == [("failed", "is_stream")] * 2
 
 
