@@ -141,6 +141,7 @@ class TrainSettings(BaseModel):
     batch: int = 8
     device: str | None = None
     project: Path = Path("runs/train")
+    plots: bool = Field(False, description="keep ultralytics' training plots, shown by the report")
 
 
 class DetectSettings(BaseModel):
