@@ -59,6 +59,7 @@ def test_av_options_read_rtsp_over_tcp_with_timeouts_and_no_file_protocol() -> N
     assert rtsp["rtsp_transport"] == "tcp"
     assert rtsp["timeout"] == rtsp["rw_timeout"] == "2500000"  # microseconds
     assert rtsp["protocol_whitelist"] == "rtsp,rtsps,tcp,tls"
+    assert rtsp["analyzeduration"] == "1000000"  # no 5 s wait on a live stream
     hls = av_options("hls", 10)
     assert hls["rw_timeout"] == "10000000" and hls["live_start_index"] == "-1"
     assert "rtsp_transport" not in hls

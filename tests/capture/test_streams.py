@@ -7,7 +7,8 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -138,11 +139,14 @@ def test_dead_stream_url_is_a_failed_poll_each_tick_not_a_crash(
 ) -> None:
     scheme = "rtsp" if kind == "rtsp" else "http"
     url = f"{scheme}://127.0.0.1:{free_port()}{path}"  # nothing listens there
-    result = run(workspace, [url], ["dead"], count=3, timeout=0.5, kind=kind)
+    result = run(workspace, [url], ["dead"], count=3, timeout=1.0, kind=kind)
 
     stats = result.cameras[0]
     assert (stats.polls, stats.failed, stats.kept) == (3, 3, 0)
-    assert statuses(workspace.catalog, "dead") == [("failed", reason)] * 3
+    rows = statuses(workspace.catalog, "dead")
+    assert {status for status, _ in rows} == {"failed"}
+    # the first tick may end before the first open does (a slow machine): then a timeout
+    assert reason in stats.failures and set(stats.failures) <= {reason, "timeout"}
     assert workspace.catalog.last_runs("capture")[0].status == "done"
 
 
@@ -195,8 +199,8 @@ def test_capture_mixes_snapshot_and_stream_cameras_in_one_run(
 
 
 @pytest.fixture
-def rtsp_source() -> Iterator[Any]:
-    """An H.264 RTSP stream from the pure-Python server of the ``rtsp`` package."""
+def rtsp_server() -> Iterator[Callable[[int], Any]]:
+    """Start H.264 RTSP streams (the pure-Python server of the ``rtsp`` package) on a port."""
     rtsp = pytest.importorskip("rtsp")
     from rtsp import source as rtsp_source_module
 
@@ -207,17 +211,27 @@ def rtsp_source() -> Iterator[Any]:
     pictures = [Image.open(io.BytesIO(frames(s, (160, 120)))).convert("RGB") for s in (3, 4)]
     mp = pytest.MonkeyPatch()
     mp.setattr(rtsp_source_module, "_RTSPServer", LoopbackServer)
-    server = rtsp.Source(f"rtsp://127.0.0.1:{free_port()}/live", fps=2, frame_buffer=pictures)
-    try:
+    started: list[Any] = []
+
+    def start(port: int) -> Any:
+        server = rtsp.Source(f"rtsp://127.0.0.1:{port}/live", fps=2, frame_buffer=pictures)
+        started.append(server)
         assert server.wait_ready(10) and server.wait_encoding_started(10)
-        yield server
+        return server
+
+    try:
+        yield start
     finally:
-        server.close()
+        for server in started:
+            server.close()
         mp.undo()
 
 
-def test_capture_from_rtsp_stream_over_tcp(workspace: Workspace, rtsp_source: Any) -> None:
-    result = run(workspace, [rtsp_source.client_uri], ["yard"], every=0.5, count=6, timeout=8)
+def test_capture_from_rtsp_stream_over_tcp(
+    workspace: Workspace, rtsp_server: Callable[[int], Any]
+) -> None:
+    server = rtsp_server(free_port())
+    result = run(workspace, [server.client_uri], ["yard"], every=0.5, count=6, timeout=8)
 
     stats = result.cameras[0]
     assert stats.kind == "rtsp"
@@ -225,6 +239,31 @@ def test_capture_from_rtsp_stream_over_tcp(workspace: Workspace, rtsp_source: An
     assert len(files) >= 2  # the server alternates two pictures every half second
     with Image.open(files[0]) as im:
         assert (im.format, im.size) == ("JPEG", (160, 120))
+
+
+def test_rtsp_server_restart_is_a_reopen_and_capture_keeps_going(
+    workspace: Workspace, rtsp_server: Callable[[int], Any]
+) -> None:
+    port = free_port()
+    first = rtsp_server(port)
+    workers: list[threading.Thread] = []
+
+    def on_poll(stats: Any, outcome: str) -> None:
+        if stats.polls in (3, 6):  # stop the server, then start a new one on the same port
+            action = first.close if stats.polls == 3 else (lambda: rtsp_server(port))
+            workers.append(threading.Thread(target=action, daemon=True))
+            workers[-1].start()
+
+    url = first.client_uri
+    result = run(workspace, [url], ["yard"], every=0.5, count=16, timeout=3, on_poll=on_poll)
+    for worker in workers:
+        worker.join(10)
+
+    stats = result.cameras[0]
+    assert stats.reopens >= 1 and stats.polls == 16
+    rows = sorted(workspace.catalog.items(key_prefix="camera:yard:"), key=lambda r: r.captured_at)
+    assert any(r.status == "done" for r in rows[7:])  # frames from the restarted server
+    assert_rows_match_files(workspace, "yard", result)
 
 
 def test_sigint_stops_a_stream_capture_within_seconds(

@@ -22,6 +22,7 @@ PROTOCOLS = {
     "rtsp": "rtsp,rtsps,tcp,tls",  # interleaved over the RTSP connection: no UDP/RTP sockets
 }
 JOIN_TIMEOUT = 1.0
+ANALYZE_MICROS = "1000000"
 _HTTP_CODE = re.compile(r"\b([45]\d\d)\b")
 
 
@@ -31,10 +32,16 @@ def av_options(kind: str, timeout: float) -> dict[str, str]:
     RTSP is read over TCP (``rtsp_transport``): UDP is lost through NAT and firewalls and reorders
     on busy links. FFmpeg 5 renamed RTSP's socket timeout ``stimeout`` to ``timeout`` (PyAV 18
     ships FFmpeg 8, where ``stimeout`` no longer exists); ``rw_timeout`` bounds every read and
-    write of the HTTP requests behind HLS. Live HLS starts at its newest segment.
+    write of the HTTP requests behind HLS. Live HLS starts at its newest segment. Probing stops
+    after one second of stream (FFmpeg's default of five makes an RTSP open wait five seconds of
+    live video; a still needs no precise stream statistics).
     """
     micros = str(int(timeout * 1_000_000))
-    options = {"protocol_whitelist": PROTOCOLS[kind], "rw_timeout": micros}
+    options = {
+        "protocol_whitelist": PROTOCOLS[kind],
+        "rw_timeout": micros,
+        "analyzeduration": ANALYZE_MICROS,
+    }
     if kind == "rtsp":
         options |= {"rtsp_transport": "tcp", "timeout": micros}
     else:
