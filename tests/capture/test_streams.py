@@ -171,6 +171,18 @@ def test_hls_playlist_cannot_make_ffmpeg_read_a_local_file(
     assert not kept_files(workspace.root / "caps" / "evil")
 
 
+def test_hls_stream_over_the_pixel_limit_is_refused_not_decoded(
+    workspace: Workspace, hls_server: HlsServer
+) -> None:
+    settings = load_settings(workspace=workspace.root, capture={"max_pixels": 160 * 120 - 1})
+    url = hls_server.url("/live.m3u8")
+    result = capture([url], names=["big"], settings=settings, catalog=workspace.catalog,
+                     every=0.3, count=3, timeout=5.0, out=workspace.root / "caps")  # fmt: skip
+    stats = result.cameras[0]
+    assert stats.kept == 0 and stats.failed == 3 and "decompression_bomb" in stats.failures
+    assert set(stats.failures) <= {"decompression_bomb", "timeout"}  # timeout: a slow first open
+
+
 def test_snapshot_kind_refuses_a_stream_instead_of_reading_it_whole(
     workspace: Workspace, mjpeg_server: MjpegServer
 ) -> None:

@@ -8,6 +8,7 @@ cannot make FFmpeg read a local file, an RTSP URL opens TCP (and TLS for ``rtsps
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 from typing import Any
@@ -91,8 +92,6 @@ class AVStream(LiveSource):
         self._thread.start()
 
     async def aclose(self) -> None:
-        import asyncio
-
         await super().aclose()
         if self._thread is not None:
             # a read blocked in FFmpeg ends at its timeout; the thread is a daemon meanwhile
@@ -127,13 +126,16 @@ class AVStream(LiveSource):
             if not container.streams.video:
                 raise StreamRefused("no_video", "the stream has no video track")
             video = container.streams.video[0]
-            width, height = video.codec_context.width, video.codec_context.height
-            if width * height > self.cap.max_pixels:
-                raise StreamRefused(
-                    "decompression_bomb",
-                    f"{width}x{height} exceeds the limit of {self.cap.max_pixels} pixels",
-                )
+            self._check_size(video.codec_context.width, video.codec_context.height)
             for frame in container.decode(video):
                 if self.closing.is_set():
                     return
+                self._check_size(frame.width, frame.height)  # a stream may change its size
                 self.publish(frame)
+
+    def _check_size(self, width: int, height: int) -> None:
+        if width * height > self.cap.max_pixels:
+            raise StreamRefused(
+                "decompression_bomb",
+                f"{width}x{height} exceeds the limit of {self.cap.max_pixels} pixels",
+            )
