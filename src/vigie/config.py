@@ -45,6 +45,11 @@ class CaptureSettings(BaseModel):
     max_bytes: int = Field(50 * 1024**2, gt=0, description="largest snapshot body accepted")
     max_retry_after: float = Field(3600.0, ge=0, description="cap on a server's Retry-After")
     stop_grace: float = Field(3.0, ge=0, description="seconds to finish a frame after Ctrl-C")
+    kind: Literal["auto", "snapshot", "hls", "rtsp", "mjpeg"] = Field(
+        "auto", description="camera URL kind; auto: from the URL, then the Content-Type"
+    )
+    reopen_min: float = Field(0.5, gt=0, description="first wait before reopening a stream")
+    reopen_max: float = Field(30.0, gt=0, description="longest wait between stream reopens")
     cameras_source: str = Field(
         "https://download.data.grandlyon.com/wfs/grandlyon?SERVICE=WFS&VERSION=2.0.0"
         "&request=GetFeature&typename=pvo_patrimoine_voirie.pvocameracriter"
@@ -136,6 +141,7 @@ class TrainSettings(BaseModel):
     batch: int = 8
     device: str | None = None
     project: Path = Path("runs/train")
+    plots: bool = Field(False, description="keep ultralytics' training plots, shown by the report")
 
 
 class DetectSettings(BaseModel):

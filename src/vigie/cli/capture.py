@@ -22,6 +22,14 @@ class Clock(StrEnum):
     local = "local"
 
 
+class SourceKind(StrEnum):
+    auto = "auto"
+    snapshot = "snapshot"
+    hls = "hls"
+    rtsp = "rtsp"
+    mjpeg = "mjpeg"
+
+
 def register(app: typer.Typer) -> None:
     """Add ``capture``, the ``cameras`` group and ``dedup`` to the root app."""
     app.command("capture")(capture)
@@ -35,7 +43,10 @@ def capture(
     ctx: typer.Context,
     url: Annotated[
         list[str] | None,
-        typer.Option("--url", help="snapshot URL (repeat for several cameras); default IMAGE_URL"),
+        typer.Option(
+            "--url",
+            help="snapshot, HLS (.m3u8), MJPEG or rtsp:// URL (repeat for several cameras); default IMAGE_URL",
+        ),
     ] = None,
     camera: Annotated[
         list[str] | None,
@@ -74,18 +85,29 @@ def capture(
     timeout: Annotated[
         float | None, typer.Option("--timeout", help="seconds per request (default 10)", min=0.001)
     ] = None,
+    kind: Annotated[
+        SourceKind | None,
+        typer.Option(
+            "--kind",
+            help="what the URLs serve (default auto: rtsp://, .m3u8, else the Content-Type)",
+        ),
+    ] = None,
 ) -> None:
-    """Poll camera snapshot URLs on a fixed schedule; keep each new picture once.
+    """Poll camera snapshot URLs or live streams on a fixed schedule; keep each new picture once.
 
     Files are named YYYYmmddHHMMSS.jpg (UTC unless --timezone local) in OUT/<camera>/. A frame
     identical to the previous one (same bytes, or hash distance <= --threshold) is not kept.
     Ctrl-C or SIGTERM stops cleanly; a rerun continues after the last kept frame.
+    A stream (HLS, RTSP, MJPEG) gives its latest frame at each tick; a dropped stream is
+    reopened with backoff and never stops the run.
 
     Examples:
 
         vigie capture --url http://192.168.1.20/snapshot.jpg --camera gate --every 60 --count 50
 
         vigie capture --cameras cameras.geojson --camera CWL9018 --every 60 --count 0
+
+        vigie capture --url rtsp://192.168.1.30/stream1 --camera yard --every 10
     """
     from vigie.capture import capture as run_capture
     from vigie.capture import load_cameras, select_cameras
@@ -100,6 +122,7 @@ def capture(
             "threshold": threshold,
             "timezone": timezone.value if timezone else None,
             "timeout": timeout,
+            "kind": kind.value if kind else None,
         },
     )
     names = list(camera or [])
@@ -144,6 +167,7 @@ def _print_capture_summary(result: object) -> None:
         table.add_column(col)
     for c in result.cameras:
         reasons = ", ".join(f"{k}={v}" for k, v in sorted(c.failures.items())) or "-"
+        reasons += f" ({c.kind}, reopened {c.reopens}x)" if c.reopens else ""
         table.add_row(
             c.name,
             str(c.polls),

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from vigie.catalog import Catalog, media_items, runs, sources
-from vigie.report.models import ModelInfo, load_models, read_results_csv
+from vigie.report.models import ModelInfo, load_models, plot_figures, read_results_csv
 from vigie.report.query import has, log, safe, table
 from vigie.report.tracks import VideoTracks, load_video_tracks, study_tracks
 
@@ -36,6 +36,7 @@ __all__ = [
     "load_study_objects",
     "load_totals",
     "load_video_tracks",
+    "plot_figures",
     "read_results_csv",
     "study_platform_names",
 ]
