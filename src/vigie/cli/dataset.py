@@ -11,8 +11,8 @@ Examples::
 
 from __future__ import annotations
 
-from pathlib import Path
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
