@@ -1,9 +1,13 @@
-"""ONNX export of ultralytics weights, done once and cached next to the weights.
+"""ONNX export of ultralytics weights: cached for ``--backend onnx``, or to a file of your choice.
 
 The cache file is ``<stem>.<sha256[:12]>.<imgsz>.onnx`` beside the .pt (or in
 ``~/.cache/vigie/onnx`` when that folder is read-only), so new weights under the same name or
 another input size get their own export. The export runs in a private temporary folder and the
 result is moved into place atomically, so concurrent runs never read a half-written model.
+
+:func:`export_model` (``vigie export``) writes the same export where asked, for a machine that
+runs ``vigie detect/track --model m.onnx`` with ONNX Runtime alone (no torch, no ultralytics),
+and records it on the model's registry entry.
 """
 
 from __future__ import annotations
@@ -13,9 +17,15 @@ import logging
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from vigie.errors import ModelError
+from vigie.errors import ConfigError, ModelError, require
+from vigie.files import write_atomic
+
+if TYPE_CHECKING:
+    from vigie.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
@@ -56,16 +66,25 @@ def onnx_path_for(weights: Path, imgsz: int) -> Path:
         ModelError: the export fails.
     """
     weights = weights.resolve()
-    target = _cache_dir(weights) / f"{weights.stem}.{weights_digest(weights)}.{imgsz}.onnx"
+    target = _cached_path(weights, imgsz)
     if target.is_file():
         return target
     log.info("exporting %s to ONNX (imgsz %d), once", weights.name, imgsz)
+    _export_to(weights, imgsz, target)
+    return target
+
+
+def _cached_path(weights: Path, imgsz: int) -> Path:
+    return _cache_dir(weights) / f"{weights.stem}.{weights_digest(weights)}.{imgsz}.onnx"
+
+
+def _export_to(weights: Path, imgsz: int, target: Path) -> None:
+    """Export ``weights`` in a private folder beside ``target``, then move it into place."""
     with tempfile.TemporaryDirectory(prefix=".vigie-export-", dir=target.parent) as tmp:
         copy = Path(tmp) / weights.name
         shutil.copy2(weights, copy)
         exported = _export(copy, imgsz)
         os.replace(exported, target)
-    return target
 
 
 def _export(weights: Path, imgsz: int) -> Path:
@@ -92,3 +111,104 @@ def _export(weights: Path, imgsz: int) -> Path:
     if not path.is_file():
         raise ModelError(f"the ONNX export of {weights.name} wrote no file")
     return path
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What :func:`export_model` wrote."""
+
+    path: Path
+    model: str  # the registry name, else the weights file name
+    imgsz: int
+    weights: Path
+    registered: str | None = None  # the registry entry the export was recorded on
+
+
+def export_model(
+    model: str | Path,
+    *,
+    format: str = "onnx",
+    imgsz: int = 640,
+    out: str | Path | None = None,
+    catalog: Catalog | None = None,
+) -> ExportResult:
+    """Export trained weights to ONNX (dynamic input size, class names in its metadata).
+
+    Args:
+        model: weights (.pt), a name from the catalog's model registry, or an official name.
+        format: only "onnx".
+        imgsz: the input size the export is made for (a dynamic-shape model either way).
+        out: the .onnx file to write (default: ``<weights stem>.onnx`` beside the weights).
+        catalog: to resolve registry names; the export is recorded on the model's entry.
+
+    Raises:
+        ConfigError: another format, or an ``out`` that is not a .onnx file.
+        DependencyError: ultralytics or onnx missing (the ``yolo`` extra).
+        ModelError: the model cannot be found, loaded or exported.
+    """
+    from vigie.train import resolve_model
+
+    if format != "onnx":
+        raise ConfigError(f"unknown export format {format!r}", hint="use --format onnx")
+    require("ultralytics", "yolo")
+    require("onnx", "yolo")
+    resolved = resolve_model(model, catalog)
+    if resolved.kind == "yaml":
+        raise ModelError(
+            f"{model} is an architecture without trained weights",
+            hint="export a trained .pt or a registered model name",
+        )
+    if resolved.path is None:
+        resolved = download_weights(resolved.source)
+    weights = Path(resolved.source).resolve()
+    target = Path(out) if out is not None else weights.with_suffix(".onnx")
+    if target.suffix.lower() != ".onnx":
+        raise ConfigError(f"--out {target} is not a .onnx file", hint="e.g. --out model.onnx")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    cached = _cached_path(weights, imgsz)
+    if cached.is_file():  # the same export, already made for --backend onnx
+        if cached.resolve() != target.resolve():
+            write_atomic(target, cached.read_bytes())
+    else:
+        log.info("exporting %s to ONNX (imgsz %d)", weights.name, imgsz)
+        _export_to(weights, imgsz, target)
+    registered = _record(catalog, resolved.registry_name, weights, target, imgsz)
+    return ExportResult(target.resolve(), resolved.label, imgsz, weights, registered)
+
+
+def _record(
+    catalog: Catalog | None, name: str | None, weights: Path, target: Path, imgsz: int
+) -> str | None:
+    if catalog is None:
+        return None
+    from vigie.catalog.models import find_model_by_weights, record_export
+
+    if name is None:
+        row = find_model_by_weights(catalog, weights)
+        name = row.name if row is not None else None
+    if name is not None:
+        record_export(catalog, name, "onnx", target, imgsz)
+    return name
+
+
+def download_weights(name: str) -> Any:
+    """Let ultralytics fetch an official weights name (only called when online).
+
+    Returns:
+        the :class:`vigie.train.ResolvedModel` of the downloaded file.
+
+    Raises:
+        ModelError: the download fails.
+    """
+    from vigie.train import ResolvedModel, ultralytics_offline
+
+    with ultralytics_offline():
+        from ultralytics.utils.downloads import attempt_download_asset
+
+        try:
+            path = Path(attempt_download_asset(name)).resolve()
+        except Exception as exc:
+            raise ModelError(f"cannot download {name}: {exc}") from None
+    if not path.is_file():
+        raise ModelError(f"cannot download {name}", hint="pass a local weights file")
+    return ResolvedModel("weights", str(path))
