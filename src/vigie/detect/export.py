@@ -66,25 +66,16 @@ def onnx_path_for(weights: Path, imgsz: int) -> Path:
         ModelError: the export fails.
     """
     weights = weights.resolve()
-    target = _cached_path(weights, imgsz)
+    target = _cache_dir(weights) / f"{weights.stem}.{weights_digest(weights)}.{imgsz}.onnx"
     if target.is_file():
         return target
     log.info("exporting %s to ONNX (imgsz %d), once", weights.name, imgsz)
-    _export_to(weights, imgsz, target)
-    return target
-
-
-def _cached_path(weights: Path, imgsz: int) -> Path:
-    return _cache_dir(weights) / f"{weights.stem}.{weights_digest(weights)}.{imgsz}.onnx"
-
-
-def _export_to(weights: Path, imgsz: int, target: Path) -> None:
-    """Export ``weights`` in a private folder beside ``target``, then move it into place."""
     with tempfile.TemporaryDirectory(prefix=".vigie-export-", dir=target.parent) as tmp:
         copy = Path(tmp) / weights.name
         shutil.copy2(weights, copy)
         exported = _export(copy, imgsz)
         os.replace(exported, target)
+    return target
 
 
 def _export(weights: Path, imgsz: int) -> Path:
@@ -138,7 +129,8 @@ def export_model(
         model: weights (.pt), a name from the catalog's model registry, or an official name.
         format: only "onnx".
         imgsz: the input size the export is made for (a dynamic-shape model either way).
-        out: the .onnx file to write (default: ``<weights stem>.onnx`` beside the weights).
+        out: the .onnx file to write (default: ``<weights stem>.onnx`` beside the weights);
+            the export is also kept in the ``--backend onnx`` cache (:func:`onnx_path_for`).
         catalog: to resolve registry names; the export is recorded on the model's entry.
 
     Raises:
@@ -165,13 +157,9 @@ def export_model(
     if target.suffix.lower() != ".onnx":
         raise ConfigError(f"--out {target} is not a .onnx file", hint="e.g. --out model.onnx")
     target.parent.mkdir(parents=True, exist_ok=True)
-    cached = _cached_path(weights, imgsz)
-    if cached.is_file():  # the same export, already made for --backend onnx
-        if cached.resolve() != target.resolve():
-            write_atomic(target, cached.read_bytes())
-    else:
-        log.info("exporting %s to ONNX (imgsz %d)", weights.name, imgsz)
-        _export_to(weights, imgsz, target)
+    cached = onnx_path_for(weights, imgsz)  # the export --backend onnx uses, made once
+    if cached.resolve() != target.resolve():
+        write_atomic(target, cached.read_bytes())
     registered = _record(catalog, resolved.registry_name, weights, target, imgsz)
     return ExportResult(target.resolve(), resolved.label, imgsz, weights, registered)
 
