@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from vigie.detect.export import download_weights, model_load_error, onnx_path_for
+from vigie.detect.export import (
+    download_weights,
+    model_load_error,
+    onnx_path_for,
+    trained_weights,
+)
 from vigie.detect.postprocess import decode_predictions, letterbox, scale_boxes, to_tensor
 from vigie.errors import ConfigError, ModelError, require
 from vigie.types import Detections
@@ -237,15 +242,8 @@ def load_detector(
             onnx_file.resolve(), conf=conf, iou=iou, imgsz=imgsz, classes=classes, device=device,
             label=onnx_file.name, threads=threads,
         )  # fmt: skip
-    from vigie.train import resolve_model
-
     require("ultralytics", "yolo")
-    resolved = resolve_model(model, catalog)
-    if resolved.kind == "yaml":
-        raise ModelError(
-            f"{model} is an architecture without trained weights",
-            hint="detect with a trained .pt or a registered model name",
-        )
+    resolved = trained_weights(model, catalog, "detect")
     if backend == "torch":
         return TorchDetector(
             resolved.source, conf=conf, iou=iou, imgsz=imgsz, classes=classes, device=device,

@@ -138,18 +138,11 @@ def export_model(
         DependencyError: ultralytics or onnx missing (the ``yolo`` extra).
         ModelError: the model cannot be found, loaded or exported.
     """
-    from vigie.train import resolve_model
-
     if format != "onnx":
         raise ConfigError(f"unknown export format {format!r}", hint="use --format onnx")
     require("ultralytics", "yolo")
     require("onnx", "yolo")
-    resolved = resolve_model(model, catalog)
-    if resolved.kind == "yaml":
-        raise ModelError(
-            f"{model} is an architecture without trained weights",
-            hint="export a trained .pt or a registered model name",
-        )
+    resolved = trained_weights(model, catalog, "export")
     if resolved.path is None:
         resolved = download_weights(resolved.source)
     weights = Path(resolved.source).resolve()
@@ -177,6 +170,23 @@ def _record(
     if name is not None:
         record_export(catalog, name, "onnx", target, imgsz)
     return name
+
+
+def trained_weights(model: str | Path, catalog: Catalog | None, use: str) -> Any:
+    """:func:`vigie.train.resolve_model`, refusing an architecture YAML (nothing trained yet).
+
+    Raises:
+        ModelError: not found, or an untrained architecture.
+    """
+    from vigie.train import resolve_model
+
+    resolved = resolve_model(model, catalog)
+    if resolved.kind == "yaml":
+        raise ModelError(
+            f"{model} is an architecture without trained weights",
+            hint=f"{use} with a trained .pt or a registered model name",
+        )
+    return resolved
 
 
 def download_weights(name: str) -> Any:
