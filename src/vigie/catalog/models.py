@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     select,
+    update,
 )
 
 from vigie.catalog.schema import metadata
@@ -103,3 +104,22 @@ def model_plots(metrics: Any) -> dict[str, Path]:
     if not isinstance(plots, dict):
         return {}
     return {str(k): Path(str(v)) for k, v in plots.items()}
+def find_model_by_weights(catalog: Catalog, weights: Path | str) -> Row[Any] | None:
+    """The newest registry entry whose weights are this file, or None."""
+    path = str(Path(weights).resolve())
+    with catalog.engine.connect() as conn:
+        query = select(models).where(models.c.weights == path).order_by(models.c.id.desc())
+        return conn.execute(query).first()
+
+
+def record_export(catalog: Catalog, name: str, fmt: str, path: Path | str, imgsz: int) -> None:
+    """Note an export of the model ``name`` in its params: ``exports["onnx@640"] = path``."""
+    row = get_model(catalog, name)
+    if row is None:
+        return
+    params = dict(row.params or {})
+    exports = dict(params.get("exports") or {})
+    exports[f"{fmt}@{imgsz}"] = str(Path(path).resolve())
+    params["exports"] = exports
+    with catalog.transaction() as conn:
+        conn.execute(update(models).where(models.c.name == name).values(params=params))

@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "dataset",
     "train",
     "detect",
+    "export",
     "track",
     "report",
     "demo",
