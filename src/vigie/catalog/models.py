@@ -104,6 +104,8 @@ def model_plots(metrics: Any) -> dict[str, Path]:
     if not isinstance(plots, dict):
         return {}
     return {str(k): Path(str(v)) for k, v in plots.items()}
+
+
 def find_model_by_weights(catalog: Catalog, weights: Path | str) -> Row[Any] | None:
     """The newest registry entry whose weights are this file, or None."""
     path = str(Path(weights).resolve())
