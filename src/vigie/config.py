@@ -30,7 +30,7 @@ from vigie.errors import ConfigError
 CONFIG_FILE_NAME = "vigie.toml"
 SECRET_FIELDS = frozenset({"labelstudio_token", "token", "study_db_password"})
 
-_config_path: ContextVar[Path | None] = ContextVar("vigie_config_path", default=None)
+_toml_data: ContextVar[dict[str, Any]] = ContextVar("vigie_toml_data", default={})  # noqa: B039
 
 
 class CaptureSettings(BaseModel):
@@ -236,33 +236,52 @@ class Settings(BaseSettings):
 
 
 class _TomlSource(PydanticBaseSettingsSource):
-    """Reads vigie.toml (or the file given by --config / VIGIE_CONFIG); refuses secrets."""
+    """The table of vigie.toml that :func:`load_settings` read (see :func:`read_config_file`)."""
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False  # unused: __call__ returns the whole table
 
     def __call__(self) -> dict[str, Any]:
-        path = _config_path.get()
-        if path is None:
-            env_path = os.environ.get("VIGIE_CONFIG")
-            path = Path(env_path) if env_path else Path(CONFIG_FILE_NAME)
-            if not path.exists():
-                return {}
-        if not path.exists():
-            raise ConfigError(f"config file not found: {path}", hint="check the --config path")
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(
-                f"cannot read {path}: {exc}", hint="fix the TOML syntax or remove the file"
-            ) from exc
-        secrets = sorted(SECRET_FIELDS & data.keys())
-        if secrets:
-            raise ConfigError(
-                f"{path} contains a secret ({', '.join(secrets)})",
-                hint="remove it from the file and set it in the environment or .env instead",
-            )
-        return data
+        return _toml_data.get()
+
+
+def config_file_path(config_file: Path | None = None) -> Path | None:
+    """The config file in effect: ``config_file``, else ``VIGIE_CONFIG``, else ./vigie.toml when
+    it exists (None when there is none).
+
+    Raises:
+        ConfigError: an explicitly named file does not exist.
+    """
+    if config_file is None:
+        env_path = os.environ.get("VIGIE_CONFIG")
+        path = Path(env_path) if env_path else Path(CONFIG_FILE_NAME)
+        return path if path.exists() else None
+    if not config_file.exists():
+        raise ConfigError(f"config file not found: {config_file}", hint="check the --config path")
+    return config_file
+
+
+def read_config_file(path: Path | None) -> dict[str, Any]:
+    """The TOML table of ``path`` ({} for None); secrets are refused.
+
+    Raises:
+        ConfigError: the file cannot be read or parsed, or holds a secret.
+    """
+    if path is None:
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read {path}: {exc}", hint="fix the TOML syntax or remove the file"
+        ) from exc
+    secrets = sorted(SECRET_FIELDS & data.keys())
+    if secrets:
+        raise ConfigError(
+            f"{path} contains a secret ({', '.join(secrets)})",
+            hint="remove it from the file and set it in the environment or .env instead",
+        )
+    return data
 
 
 def _drop_none(value: Any) -> Any:
@@ -280,9 +299,15 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             e.g. ``load_settings(capture={"every": 5})``.
 
     Raises:
-        ConfigError: a malformed file, a secret in the file, or an invalid value.
+        ConfigError: a malformed file, a secret in the file, an unknown key in the file or a
+            misspelt ``VIGIE_*`` variable (naming the closest valid one), or an invalid value.
     """
-    token = _config_path.set(config_file)
+    from vigie.config_layers import check_known
+
+    path = config_file_path(config_file)
+    data = read_config_file(path)
+    check_known(Settings, data, path or Path(CONFIG_FILE_NAME))
+    token = _toml_data.set(data)
     try:
         return Settings(**_drop_none(overrides))
     except ValidationError as exc:
@@ -293,4 +318,4 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             hint="check vigie.toml, VIGIE_* environment variables and the flags",
         ) from None
     finally:
-        _config_path.reset(token)
+        _toml_data.reset(token)

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "report",
     "demo",
     "status",
+    "config",
 )
 
 
