@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from vigie.cli import common
+from vigie.cli.serve import dashboard_beside
 
 
 class HashMethod(StrEnum):
@@ -74,6 +75,12 @@ def capture(
     timeout: Annotated[
         float | None, typer.Option("--timeout", help="seconds per request (default 10)", min=0.001)
     ] = None,
+    serve: Annotated[
+        int | None,
+        typer.Option(
+            "--serve", help="also serve the dashboard (vigie serve) on this port", min=0, max=65535
+        ),
+    ] = None,
 ) -> None:
     """Poll camera snapshot URLs on a fixed schedule; keep each new picture once.
 
@@ -86,6 +93,8 @@ def capture(
         vigie capture --url http://192.168.1.20/snapshot.jpg --camera gate --every 60 --count 50
 
         vigie capture --cameras cameras.geojson --camera CWL9018 --every 60 --count 0
+
+    With --serve PORT the dashboard (vigie serve) runs beside the capture until it stops.
     """
     from vigie.capture import capture as run_capture
     from vigie.capture import load_cameras, select_cameras
@@ -111,7 +120,9 @@ def capture(
             names = []
     cat = common.open_catalog(cfg)
     total = cfg.capture.count * (len(registry) + len(url or []) or 1) or None
+    dashboard = None
     try:
+        dashboard = dashboard_beside(cfg, serve)
         with common.progress() as bar:
             task = bar.add_task("capture", total=total, rate="")
 
@@ -128,6 +139,8 @@ def capture(
             )
     finally:
         cat.close()
+        if dashboard is not None:
+            dashboard.stop()
     _print_capture_summary(result)
 
 
