@@ -172,7 +172,8 @@ def counts_page(request: Request) -> Response:
 
 # -- detections ---------------------------------------------------------------------------------
 def _detections(request: Request) -> dict[str, Any]:
-    limit = _number(request, "limit", int) or queries.PAGE_SIZE
+    limit = _number(request, "limit", int)
+    limit = queries.PAGE_SIZE if limit is None else limit
     if not 1 <= limit <= 500:
         raise HTTPException(400, "limit must be between 1 and 500")
     page = queries.detection_page(
