@@ -125,6 +125,21 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     catalog.close()
 
 
+def _box(i: int, k: int) -> dict[str, Any]:
+    return {
+        "class_id": k % 2,
+        "class_name": ("Car", "Bus")[k % 2],
+        "confidence": round(0.05 + 0.1 * ((i + k) % 10), 2),
+        "x1": 10.0 * k,
+        "y1": 5.0,
+        "x2": 10.0 * k + 30,
+        "y2": 40.0,
+        "area": 1050.0,
+        "area_percentage": (12.0, 2.0, 0.5, 0.05)[k % 4],
+        "size": ("large", "medium", "small", "negligible")[k % 4],
+    }
+
+
 def add_second_model(ws: Workspace) -> None:
     """Boxes of a second model on the camera snapshots, with confidences from 0.05 to 0.95."""
     rows = {}
@@ -141,7 +156,7 @@ def add_second_model(ws: Workspace) -> None:
                 "area": 1050.0,
                 "area_percentage": (12.0, 2.0, 0.5, 0.05)[k % 4],
                 "size": ("large", "medium", "small", "negligible")[k % 4],
-            }  # fmt: skip
+            }
             for k in range(i % 4 + 1)
         ]
     replace_detections(ws.catalog, rows, model_name="second-model")

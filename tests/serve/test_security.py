@@ -179,7 +179,7 @@ def test_serving_every_page_leaves_the_catalog_file_unchanged(filled: Workspace)
 def test_the_read_only_catalog_cannot_write(filled: Workspace) -> None:
     reader = Catalog.read_only(filled.settings.resolved_catalog_url)
     try:
-        with pytest.raises(CatalogError, match="readonly|read-only|read only"):
+        with pytest.raises(CatalogError, match=r"readonly|read-only|read only"):
             reader.source("camera", "intruder")
         assert reader.item("camera:CAM1:0") is not None  # while it reads what is there
     finally:

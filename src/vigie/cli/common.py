@@ -101,9 +101,11 @@ def progress(transient: bool = False) -> Iterator[Progress]:
 
 def fail(message: str, hint: str | None = None) -> typer.Exit:
     """Print a one-line error (and hint) and return the Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    from rich.markup import escape  # "pip install 'vigie[yolo]'" is text, not a style tag
+
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     if hint:
-        err_console.print(f"[yellow]hint:[/] {hint}", highlight=False)
+        err_console.print(f"[yellow]hint:[/] {escape(hint)}", highlight=False)
     return typer.Exit(1)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -73,7 +74,10 @@ def serve(
             "browser then keeps a cookie), or send 'Authorization: Bearer <token>'",
             highlight=False,
         )
-    dashboard.run()
+    # uvicorn stops gracefully on Ctrl-C, then raises it again: that is the normal way out
+    with contextlib.suppress(KeyboardInterrupt):
+        dashboard.run()
+    console.print("dashboard stopped")
 
 
 def dashboard_beside(cfg: Settings, port: int | None) -> Dashboard | None:
