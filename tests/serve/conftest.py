@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -95,13 +95,18 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @contextmanager
-def running(root: Path, **options: Any) -> Iterator[Dashboard]:
-    """A dashboard over the workspace ``root`` on 127.0.0.1 and a free port, stopped after."""
+def running_url(catalog_url: str, root: Path, **options: Any) -> Iterator[Dashboard]:
+    """A dashboard over ``catalog_url`` (files from ``root``) on 127.0.0.1 and a free port,
+    stopped after."""
     options.setdefault("port", 0)
     options.setdefault("refresh", 1.0)
-    dashboard = Dashboard(ServeOptions(f"sqlite:///{root / 'vigie.db'}", root, **options))
-    with dashboard:
+    with Dashboard(ServeOptions(catalog_url, root, **options)) as dashboard:
         yield dashboard
+
+
+def running(root: Path, **options: Any) -> AbstractContextManager[Dashboard]:
+    """A dashboard over the SQLite catalog of the workspace ``root`` (see ``running_url``)."""
+    return running_url(f"sqlite:///{root / 'vigie.db'}", root, **options)
 
 
 @pytest.fixture
@@ -144,21 +149,7 @@ def add_second_model(ws: Workspace) -> None:
     """Boxes of a second model on the camera snapshots, with confidences from 0.05 to 0.95."""
     rows = {}
     for i, item in enumerate(ws.catalog.items(key_prefix="camera:CAM1:", status="done")):
-        rows[item.id] = [
-            {
-                "class_id": k % 2,
-                "class_name": ("Car", "Bus")[k % 2],
-                "confidence": round(0.05 + 0.1 * ((i + k) % 10), 2),
-                "x1": 10.0 * k,
-                "y1": 5.0,
-                "x2": 10.0 * k + 30,
-                "y2": 40.0,
-                "area": 1050.0,
-                "area_percentage": (12.0, 2.0, 0.5, 0.05)[k % 4],
-                "size": ("large", "medium", "small", "negligible")[k % 4],
-            }
-            for k in range(i % 4 + 1)
-        ]
+        rows[item.id] = [_box(i, k) for k in range(i % 4 + 1)]
     replace_detections(ws.catalog, rows, model_name="second-model")
 
 
@@ -253,4 +244,4 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"serve: {len(_SAVED)} screenshots in {folder}")
 
 
-__all__ = ["Page", "running"]
+__all__ = ["Page", "running", "running_url"]

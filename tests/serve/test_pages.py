@@ -272,3 +272,34 @@ def test_pages_carry_headers_that_keep_them_to_this_server(dashboard: Dashboard)
     assert "http://" not in res.text.replace("http://www.w3.org/2000/svg", "").replace(
         "http://127.0.0.1:1/camera.jpg", ""
     )  # nothing loads from elsewhere: no CDN
+
+
+@pytest.mark.mariadb
+def test_the_dashboard_reads_a_mariadb_catalog(mysql_db: str, tmp_path: Path) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from tests.report.conftest import fill_catalog
+    from tests.serve.conftest import running_url
+    from vigie.catalog import Catalog
+    from vigie.config import load_settings
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    writer = Catalog(mysql_db)
+    fill_catalog(Workspace(root, load_settings(workspace=root, catalog_url=mysql_db), writer))
+    writer.close()
+    with running_url(mysql_db, root) as dash:
+        cams = httpx.get(dash.url + "api/cameras").json()["cameras"]
+        window = {"since": "2026-01-05T08:00:00", "until": "2026-01-05T08:00:55"}
+        counts = httpx.get(dash.url + "api/counts", params=window).json()
+        dets = httpx.get(dash.url + "api/detections", params={"camera": "CAM1", **window}).json()
+        study = httpx.get(dash.url + "api/downloads").json()["study"]
+        pages = [httpx.get(dash.url + p).status_code for p in ("cameras", "detections", "videos")]
+        with pytest.raises(OperationalError, match="READ ONLY|read only|read-only"):
+            with dash.app.state.catalog.engine.begin() as conn:  # the session refuses writes
+                conn.exec_driver_sql("UPDATE sources SET name = 'x'")
+    assert cams[0]["polls"]["done"] == 12 and sum(h["done"] for h in cams[0]["per_hour"]) == 12
+    assert counts["cameras"][0]["snapshots"] == 6
+    assert len(dets["images"]) == 6 and dets["matches"] > 0
+    assert study["failures"]["http_404"] == 2
+    assert pages == [200, 200, 200]

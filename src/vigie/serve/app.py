@@ -116,6 +116,7 @@ def create_app(
     app.state.root = root
     app.state.templates = templates
     app.state.platforms = dict(platforms or {})
+    app.state.cache = {}  # name -> (expires, value): lists that change rarely (pages.py)
     return app
 
 

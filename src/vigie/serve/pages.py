@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time as time_
 from collections.abc import Callable
 from datetime import UTC, datetime, time
 from typing import Any
@@ -108,6 +109,16 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _cached(request: Request, name: str, seconds: float, compute: Callable[[], Any]) -> Any:
+    """``compute()``, reused for ``seconds`` (what changes rarely but costs a scan to list)."""
+    cache = request.app.state.cache
+    now = time_.monotonic()
+    hit = cache.get(name)
+    if hit is None or hit[0] < now:
+        hit = cache[name] = (now + seconds, compute())
+    return hit[1]
+
+
 def _render(request: Request, template: str, **context: Any) -> Response:
     return request.app.state.templates.TemplateResponse(request, template, context)
 
@@ -192,7 +203,9 @@ def api_detections(request: Request) -> Response:
 
 def detections_page(request: Request) -> Response:
     page = _detections(request)
-    choices = queries.detection_choices(_catalog(request))
+    choices = _cached(
+        request, "choices", 30.0, lambda: queries.detection_choices(_catalog(request))
+    )
     url = request.url.remove_query_params(["before", "after"])
     return _render(
         request,

@@ -17,10 +17,13 @@ from vigie.catalog.detections import detections
 from vigie.serve.health import iso
 
 PAGE_SIZE = 48
-COUNT_CAP = 10_000  # "10,000+" beyond: an exact count of a huge match is not worth a scan
-_BOX_COLUMNS = (
-    "id", "model_name", "class_id", "class_name", "confidence", "x1", "y1", "x2", "y2",
-    "area_percentage", "size", "frame_index", "track_id",
+COUNT_CAP = 1_000  # "1,000+" beyond: an exact count of a huge match costs a scan of it
+_d = detections.c
+# A box as the JSON gives it (``model`` and ``class`` for model_name and class_name).
+BOX = (
+    _d.id, _d.model_name.label("model"), _d.class_id, _d.class_name.label("class"),
+    _d.confidence, _d.x1, _d.y1, _d.x2, _d.y2, _d.area_percentage, _d.size, _d.frame_index,
+    _d.track_id,
 )  # fmt: skip
 
 
@@ -61,9 +64,16 @@ class DetectionFilter:
         cond += [op(column, value) for value, column, op in checks if value is not None]
         return cond
 
+    @property
+    def on_media(self) -> bool:
+        """True when a condition is on the media item (so the query must join it)."""
+        return any(v is not None for v in (self.camera, self.study, self.since, self.until))
 
-def _joined() -> Any:
-    return detections.join(media_items, detections.c.media_item_id == media_items.c.id)
+    def source(self) -> Any:
+        """What the query reads: the detections, joined with their media items if needed."""
+        if not self.on_media:
+            return detections  # the count and the page are then scans of one index
+        return detections.join(media_items, detections.c.media_item_id == media_items.c.id)
 
 
 def detection_page(
@@ -83,7 +93,7 @@ def detection_page(
     item = detections.c.media_item_id
     with catalog.engine.connect() as conn:
         cond = where.conditions()
-        q = select(item).select_from(_joined()).where(*cond).group_by(item)
+        q = select(item).select_from(where.source()).where(*cond).group_by(item)
         if after is not None:
             ids = [
                 r[0] for r in conn.execute(q.where(item > after).order_by(item).limit(limit + 1))
@@ -98,13 +108,13 @@ def detection_page(
         n = conn.execute(
             select(func.count()).select_from(
                 select(detections.c.id)
-                .select_from(_joined())
+                .select_from(where.source())
                 .where(*cond)
                 .limit(COUNT_CAP + 1)
                 .subquery()
             )
         ).scalar_one()
-        images = _images(conn, ids, cond)
+        images = _images(conn, ids, where)
     return {
         "images": images,
         "matches": min(int(n), COUNT_CAP),
@@ -118,18 +128,18 @@ def _exists(conn: Connection, q: Any) -> bool:
     return conn.execute(q.limit(1)).first() is not None
 
 
-def _images(conn: Connection, ids: list[int], cond: list[Any]) -> list[dict[str, Any]]:
+def _images(conn: Connection, ids: list[int], where: DetectionFilter) -> list[dict[str, Any]]:
     if not ids:
         return []
     boxes: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    cols = [detections.c[c] for c in _BOX_COLUMNS]
     for r in conn.execute(
-        select(detections.c.media_item_id, *cols)
-        .select_from(_joined())
-        .where(detections.c.media_item_id.in_(ids), *cond)
+        select(detections.c.media_item_id.label("item"), *BOX)
+        .select_from(where.source())
+        .where(detections.c.media_item_id.in_(ids), *where.conditions())
         .order_by(detections.c.id)
     ):
-        boxes[r.media_item_id].append(_box(r))
+        box = r._asdict()
+        boxes[box.pop("item")].append(box)
     media = {r.id: r for r in conn.execute(_media_query().where(media_items.c.id.in_(ids)))}
     return [_media(media[i], boxes[i]) for i in ids if i in media]
 
@@ -141,13 +151,6 @@ def _media_query() -> Any:
         m.c.created_at, m.c.study_id, m.c.platform_id, m.c.parent_id, m.c.frame_index,
         m.c.timestamp, sources.c.kind.label("source_kind"), sources.c.name.label("source_name"),
     ).select_from(m.outerjoin(sources, m.c.source_id == sources.c.id))  # fmt: skip
-
-
-def _box(r: Any) -> dict[str, Any]:
-    box = {c: getattr(r, c) for c in _BOX_COLUMNS}
-    box["model"] = box.pop("model_name")
-    box["class"] = box.pop("class_name")
-    return box
 
 
 def _media(r: Any, boxes: list[dict[str, Any]]) -> dict[str, Any]:
@@ -177,13 +180,12 @@ def detection_item(catalog: Catalog, media_item_id: int) -> dict[str, Any] | Non
         row = conn.execute(_media_query().where(media_items.c.id == media_item_id)).first()
         if row is None:
             return None
-        cols = [detections.c[c] for c in _BOX_COLUMNS]
         boxes = conn.execute(
-            select(*cols)
+            select(*BOX)
             .where(detections.c.media_item_id == media_item_id)
             .order_by(detections.c.model_name, detections.c.frame_key, detections.c.det_index)
         ).all()
-    return _media(row, [_box(b) for b in boxes])
+    return _media(row, [b._asdict() for b in boxes])
 
 
 def detection_choices(catalog: Catalog) -> dict[str, Any]:
