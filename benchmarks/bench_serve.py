@@ -54,13 +54,9 @@ def make_workspace(detections: int) -> Path:
     for start in range(0, images, batch):
         keys = [f"camera:CAM1:{i:08d}.jpg" for i in range(start, min(images, start + batch))]
         cat.upsert_items(
-            [
-                {"key": key, "source_id": cam, "kind": "image", "path": str(shot.resolve()),
-                 "filename": key.rsplit(":", 1)[1], "width": 320, "height": 240,
-                 "captured_at": t0 + timedelta(seconds=60 * (start + j)), "status": "done"}
-                for j, key in enumerate(keys)
-            ]  # fmt: skip
-        )
+            [_snapshot(key, cam, str(shot.resolve()), t0 + timedelta(minutes=start + j))
+             for j, key in enumerate(keys)]
+        )  # fmt: skip
         ids = [cat.item(k).id for k in (keys[0], keys[-1])]  # type: ignore[union-attr]
         rows = {
             item_id: [_box(item_id, k) for k in range(PER_IMAGE)]
@@ -69,6 +65,12 @@ def make_workspace(detections: int) -> Path:
         replace_detections(cat, rows, model_name="bench-model")
     cat.close()
     return root
+
+
+def _snapshot(key: str, source: int, path: str, at: datetime) -> dict[str, object]:
+    return {"key": key, "source_id": source, "kind": "image", "path": path,
+            "filename": key.rsplit(":", 1)[1], "width": 320, "height": 240, "captured_at": at,
+            "status": "done"}  # fmt: skip
 
 
 def _box(item: int, k: int) -> dict[str, object]:

@@ -295,9 +295,9 @@ def test_the_dashboard_reads_a_mariadb_catalog(mysql_db: str, tmp_path: Path) ->
         dets = httpx.get(dash.url + "api/detections", params={"camera": "CAM1", **window}).json()
         study = httpx.get(dash.url + "api/downloads").json()["study"]
         pages = [httpx.get(dash.url + p).status_code for p in ("cameras", "detections", "videos")]
-        with pytest.raises(OperationalError, match="READ ONLY|read only|read-only"):
-            with dash.app.state.catalog.engine.begin() as conn:  # the session refuses writes
-                conn.exec_driver_sql("UPDATE sources SET name = 'x'")
+        refused = pytest.raises(OperationalError, match=r"READ ONLY|read only|read-only")
+        with refused, dash.app.state.catalog.engine.begin() as conn:  # the session refuses writes
+            conn.exec_driver_sql("UPDATE sources SET name = 'x'")
     assert cams[0]["polls"]["done"] == 12 and sum(h["done"] for h in cams[0]["per_hour"]) == 12
     assert counts["cameras"][0]["snapshots"] == 6
     assert len(dets["images"]) == 6 and dets["matches"] > 0

@@ -137,7 +137,10 @@ def test_an_annotated_video_outside_the_workspace_is_refused(
     )  # fmt: skip
     with running(filled.root) as dash:
         status, body = raw_get(dash.url, f"/media/{vid.id}/annotated?model=evil&tracker=vigie")
+        one = httpx.get(dash.url + f"api/videos/{vid.id}", params={"model": "evil"}).json()
     assert status == 404 and SECRET not in body
+    assert one["model"] == "evil" and one["annotated"].startswith(f"/media/{vid.id}/annotated")
+    assert one["others"] == [{"model": "demo-model", "tracker": "vigie"}]
 
 
 def test_inside_workspace_resolves_symlinks_before_checking(tmp_path: Path) -> None:

@@ -103,7 +103,11 @@ class Dashboard:
             refresh=options.refresh,
             platforms=platforms,
         )
-        self.socket = _bind(options.host, options.port)
+        try:
+            self.socket = _bind(options.host, options.port)
+        except ConfigError:
+            self.app.state.catalog.close()
+            raise
         self.port = int(self.socket.getsockname()[1])
         config = uvicorn.Config(
             self.app,

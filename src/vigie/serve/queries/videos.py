@@ -12,15 +12,19 @@ from vigie.catalog.tracks import track_videos, tracks_of
 from vigie.serve.health import iso
 
 
-def videos(catalog: Catalog) -> list[dict[str, Any]]:
-    """Every analysed video (one row per model and tracker), newest analysis first."""
+def videos(catalog: Catalog, media_item_id: int | None = None) -> list[dict[str, Any]]:
+    """Every analysed video (one row per model and tracker; or those of one video), newest
+    analysis first."""
     t, m = track_videos, media_items
+    q = (
+        select(t, m.c.filename, m.c.path, m.c.duration, m.c.fps, m.c.study_id)
+        .select_from(t.join(m, t.c.media_item_id == m.c.id))
+        .order_by(t.c.updated_at.desc(), t.c.id.desc())
+    )
+    if media_item_id is not None:
+        q = q.where(t.c.media_item_id == media_item_id)
     with catalog.engine.connect() as conn:
-        rows = conn.execute(
-            select(t, m.c.filename, m.c.path, m.c.duration, m.c.fps, m.c.study_id)
-            .select_from(t.join(m, t.c.media_item_id == m.c.id))
-            .order_by(t.c.updated_at.desc(), t.c.id.desc())
-        ).all()
+        rows = conn.execute(q).all()
     return [_video(r) for r in rows]
 
 
@@ -58,16 +62,18 @@ def video(
     catalog: Catalog, media_item_id: int, model: str | None = None, tracker: str | None = None
 ) -> dict[str, Any] | None:
     """One analysed video with its tracks (the newest analysis unless model/tracker given)."""
-    candidates = [
-        v
-        for v in videos(catalog)
-        if v["id"] == media_item_id
-        and (model is None or v["model"] == model)
-        and (tracker is None or v["tracker"] == tracker)
-    ]
-    if not candidates:
+    analyses = videos(catalog, media_item_id)
+    chosen = next(
+        (
+            v
+            for v in analyses
+            if (model is None or v["model"] == model)
+            and (tracker is None or v["tracker"] == tracker)
+        ),
+        None,
+    )
+    if chosen is None:
         return None
-    chosen = candidates[0]
     rows = [r for r in tracks_of(catalog, media_item_id, chosen["model"]) if r.tracker == chosen["tracker"]]  # fmt: skip
     chosen["track_rows"] = [
         {
@@ -84,7 +90,9 @@ def video(
         }
         for r in sorted(rows, key=lambda r: (r.first_time, r.track_id))
     ]
-    chosen["others"] = [{"model": v["model"], "tracker": v["tracker"]} for v in candidates[1:]]
+    chosen["others"] = [
+        {"model": v["model"], "tracker": v["tracker"]} for v in analyses if v is not chosen
+    ]
     return chosen
 
 
