@@ -144,6 +144,7 @@ def test_one_image_shows_every_box_and_its_json(dashboard: Dashboard, shared: Wo
     ("params", "message"),
     [
         ({"min_conf": "high"}, "min_conf must be a number"),
+        ({"max_conf": "nan"}, "max_conf must be a number"),
         ({"size": "huge"}, "size must be one of"),
         ({"since": "yesterday"}, "since must be a date"),
         ({"limit": "0"}, "limit must be between"),

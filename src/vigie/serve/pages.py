@@ -20,6 +20,17 @@ from vigie.serve.media import annotated, media
 from vigie.types import SIZE_LARGE, SIZE_MEDIUM, SIZE_NEGLIGIBLE, SIZE_SMALL
 
 SIZES = (SIZE_LARGE, SIZE_MEDIUM, SIZE_SMALL, SIZE_NEGLIGIBLE)
+FILTER_PARAMS = (
+    "camera",
+    "study",
+    "model",
+    "class",
+    "size",
+    "min_conf",
+    "max_conf",
+    "since",
+    "until",
+)
 API = {
     "/api/cameras": "every camera: last kept frame, polls per hour, last success, health",
     "/api/cameras/{id}": "one camera",
@@ -62,9 +73,17 @@ def _param(request: Request, name: str) -> str | None:
 def _number(request: Request, name: str, kind: Callable[[str], Any]) -> Any:
     value = _param(request, name)
     try:
-        return kind(value) if value is not None else None
+        number = kind(value) if value is not None else None
     except ValueError:
-        raise HTTPException(400, f"{name} must be a number, not {value!r}") from None
+        number = math.nan
+    if isinstance(number, float) and not math.isfinite(number):
+        raise HTTPException(400, f"{name} must be a number, not {value!r}")
+    return number
+
+
+def _relative(url: Any) -> str:
+    """``/path?query`` of a URL (links that work behind any host name or proxy)."""
+    return f"{url.path}?{url.query}" if url.query else str(url.path)
 
 
 def _date(request: Request, name: str, end_of_day: bool = False) -> datetime | None:
@@ -214,22 +233,9 @@ def detections_page(request: Request) -> Response:
         choices=choices,
         sizes=SIZES,
         colors=charts.class_colors(choices["classes"]),
-        form={
-            k: _param(request, k) or ""
-            for k in (
-                "camera",
-                "study",
-                "model",
-                "class",
-                "size",
-                "min_conf",
-                "max_conf",
-                "since",
-                "until",
-            )
-        },
-        next_url=str(url.include_query_params(before=page["next"])) if page["next"] else None,
-        prev_url=str(url.include_query_params(after=page["prev"])) if page["prev"] else None,
+        form={k: _param(request, k) or "" for k in FILTER_PARAMS},
+        next_url=_relative(url.include_query_params(before=page["next"])) if page["next"] else None,
+        prev_url=_relative(url.include_query_params(after=page["prev"])) if page["prev"] else None,
     )
 
 
