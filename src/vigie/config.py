@@ -29,6 +29,8 @@ from vigie.errors import ConfigError
 
 CONFIG_FILE_NAME = "vigie.toml"
 SECRET_FIELDS = frozenset({"labelstudio_token", "token", "study_db_password"})
+# Secrets inside a [section] of vigie.toml, refused there too: section -> field names.
+SECRET_SECTION_FIELDS: dict[str, frozenset[str]] = {"serve": frozenset({"token"})}
 
 _toml_data: ContextVar[dict[str, Any]] = ContextVar("vigie_toml_data", default={})  # noqa: B039
 
@@ -165,6 +167,15 @@ class TrackSettings(BaseModel):
     video: bool = Field(True, description="write the annotated MP4")
 
 
+class ServeSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="address the dashboard listens on")
+    port: int = Field(8765, ge=0, le=65535, description="port of the dashboard (0 = any free)")
+    token: SecretStr | None = Field(
+        None, description="required by every request; needed for a host other than loopback"
+    )
+    refresh: float = Field(3.0, gt=0, description="seconds between two refreshes of a live page")
+
+
 class Settings(BaseSettings):
     """All of Vigie's settings. Build with :func:`load_settings`."""
 
@@ -206,6 +217,7 @@ class Settings(BaseSettings):
     train: TrainSettings = Field(default_factory=TrainSettings)
     detect: DetectSettings = Field(default_factory=DetectSettings)
     track: TrackSettings = Field(default_factory=TrackSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
 
     @property
     def resolved_catalog_url(self) -> str:
@@ -276,6 +288,12 @@ def read_config_file(path: Path | None) -> dict[str, Any]:
             f"cannot read {path}: {exc}", hint="fix the TOML syntax or remove the file"
         ) from exc
     secrets = sorted(SECRET_FIELDS & data.keys())
+    secrets += [
+        f"{section}.{name}"
+        for section, names in SECRET_SECTION_FIELDS.items()
+        if isinstance(data.get(section), dict)
+        for name in sorted(names & data[section].keys())
+    ]
     if secrets:
         raise ConfigError(
             f"{path} contains a secret ({', '.join(secrets)})",

@@ -78,9 +78,7 @@ def _unknown(
     return ConfigError(f"unknown setting {prefix}{key} in {where}", hint=hint)
 
 
-def env_layer(
-    settings_cls: type[Settings], environ: Mapping[str, str | None], label: str
-) -> Layer:
+def env_layer(settings_cls: type[Settings], environ: Mapping[str, str | None], label: str) -> Layer:
     """The settings named by ``VIGIE_*`` (and seed alias) variables of ``environ``.
 
     Raises:
@@ -90,11 +88,7 @@ def env_layer(
     top = _top_env_names(settings_cls)
     valid = sorted(
         {*(n for n in top if n.startswith(PREFIX))}
-        | {
-            f"{PREFIX}{s}__{f}".upper()
-            for s, model in sections.items()
-            for f in model.model_fields
-        }
+        | {f"{PREFIX}{s}__{f}".upper() for s, model in sections.items() for f in model.model_fields}
     )
     names: dict[tuple[str, str], str] = {}
     for raw, value in environ.items():

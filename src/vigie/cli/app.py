@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "demo",
     "status",
     "config",
+    "serve",
 )
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from vigie.cli import common
+from vigie.cli.serve import dashboard_beside
 
 
 class HashMethod(StrEnum):
@@ -92,6 +93,12 @@ def capture(
             help="what the URLs serve (default auto: rtsp://, .m3u8, else the Content-Type)",
         ),
     ] = None,
+    serve: Annotated[
+        int | None,
+        typer.Option(
+            "--serve", help="also serve the dashboard (vigie serve) on this port", min=0, max=65535
+        ),
+    ] = None,
 ) -> None:
     """Poll camera snapshot URLs or live streams on a fixed schedule; keep each new picture once.
 
@@ -108,6 +115,8 @@ def capture(
         vigie capture --cameras cameras.geojson --camera CWL9018 --every 60 --count 0
 
         vigie capture --url rtsp://192.168.1.30/stream1 --camera yard --every 10
+
+    With --serve PORT the dashboard (vigie serve) runs beside the capture until it stops.
     """
     from vigie.capture import capture as run_capture
     from vigie.capture import load_cameras, select_cameras
@@ -134,7 +143,9 @@ def capture(
             names = []
     cat = common.open_catalog(cfg)
     total = cfg.capture.count * (len(registry) + len(url or []) or 1) or None
+    dashboard = None
     try:
+        dashboard = dashboard_beside(cfg, serve)
         with common.progress() as bar:
             task = bar.add_task("capture", total=total, rate="")
 
@@ -151,6 +162,8 @@ def capture(
             )
     finally:
         cat.close()
+        if dashboard is not None:
+            dashboard.stop()
     _print_capture_summary(result)
 
 
