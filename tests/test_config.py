@@ -94,3 +94,64 @@ def test_explicit_config_file_must_exist(tmp_path: Path) -> None:
 def test_default_catalog_is_sqlite_in_workspace(tmp_path: Path) -> None:
     cfg = load_settings(workspace=tmp_path)
     assert cfg.resolved_catalog_url == f"sqlite:///{(tmp_path / 'vigie.db').resolve()}"
+
+
+def test_misspelt_key_in_toml_names_the_closest_valid_one() -> None:
+    (Path.cwd() / "vigie.toml").write_text("[capture]\nevry = 30\n")
+    with pytest.raises(ConfigError, match=r"capture\.evry") as info:
+        load_settings()
+    assert info.value.hint == "did you mean capture.every?"
+
+
+def test_unknown_section_in_toml_is_refused() -> None:
+    (Path.cwd() / "vigie.toml").write_text("[captur]\nevery = 30\n")
+    with pytest.raises(ConfigError, match="captur") as info:
+        load_settings()
+    assert info.value.hint == "did you mean capture?"
+
+
+def test_misspelt_environment_variable_names_the_closest_valid_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("VIGIE_DOWNLOAD__RETRYS", "2")
+    with pytest.raises(ConfigError, match="VIGIE_DOWNLOAD__RETRYS") as info:
+        load_settings()
+    assert info.value.hint == "did you mean VIGIE_DOWNLOAD__RETRIES?"
+
+
+def test_misspelt_variable_in_dotenv_is_refused() -> None:
+    (Path.cwd() / ".env").write_text("VIGIE_CAPTURE__EVRY=9\nIMAGE_URL=http://cam/a.jpg\n")
+    with pytest.raises(ConfigError, match=r"VIGIE_CAPTURE__EVRY in \.env"):
+        load_settings()
+
+
+def test_variables_that_are_not_settings_are_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIGIE_OFFLINE", "1")
+    monkeypatch.setenv("VIGIE_TEST_ANYTHING", "x")
+    monkeypatch.setenv("VIGIE_STUDY_DB_URL", "sqlite://")
+    assert load_settings().study_db_url == "sqlite://"
+
+
+def test_config_show_names_the_source_of_each_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from vigie.cli.app import app
+
+    (Path.cwd() / "vigie.toml").write_text("[capture]\nevery = 30\n")
+    monkeypatch.setenv("VIGIE_DOWNLOAD__RETRIES", "2")
+    monkeypatch.setenv("VIGIE_LABELSTUDIO_TOKEN", "s3cr3t")
+    result = CliRunner().invoke(app, ["-w", "ws", "config", "show", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {r["setting"]: r for r in map(json.loads, result.output.splitlines())}
+    assert rows["capture.every"] == {
+        "setting": "capture.every",
+        "value": 30.0,
+        "source": "vigie.toml: capture.every",
+    }
+    assert rows["download.retries"]["source"] == "environment: VIGIE_DOWNLOAD__RETRIES"
+    assert rows["capture.count"]["source"] == "default"
+    assert rows["workspace"] == {"setting": "workspace", "value": "ws", "source": "flag"}
+    assert rows["labelstudio_token"]["value"] == "***"
+    assert "s3cr3t" not in result.output

@@ -73,7 +73,9 @@ class Tour:
     db_url: str
     ls: Any
     tiny_model: Path
+    monkeypatch: Any = None
     project: int | None = None
+    served: list[int] = field(default_factory=list)  # status codes of the dashboard's page
     ran: list[str] = field(default_factory=list)  # the vigie commands run, as the README has them
 
     def annotate_every_task(self) -> None:
@@ -87,6 +89,22 @@ class Tour:
             annotate(
                 self.ls, task["id"], [("Car", 10 + i % 30, 20, 30, 25), ("Bus", 55, 50, 30, 30)]
             )
+
+    def serve_once(self) -> None:
+        """`vigie serve` serves until Ctrl-C: here it serves in a thread, the test opens the
+        dashboard once, then stops it (what Ctrl-C does)."""
+        import httpx
+
+        from vigie.serve import Dashboard
+
+        def run_once(dashboard: Dashboard) -> None:
+            dashboard.start()
+            try:
+                self.served.append(httpx.get(dashboard.url, timeout=30).status_code)
+            finally:
+                dashboard.stop()
+
+        self.monkeypatch.setattr(Dashboard, "run", run_once)
 
 
 def _substitute(tour: Tour, words: list[str], step: Step) -> list[str]:
@@ -149,6 +167,7 @@ TOUR: dict[str, Step] = {
     ): Step(append=FAST),
     "vigie report --out report": Step(),
     "xdg-open report/index.html": Step(shell="opens a browser"),
+    "vigie serve -w .": Step(append=["--port", "0"], before=Tour.serve_once),
     "vigie status": Step(),
 }
 EXPORTS = {  # what the README's `export` lines hold on the test machine
@@ -211,7 +230,7 @@ def test_the_readme_tour_runs_command_by_command(
     monkeypatch.setenv("VIGIE_CAPTURE__CAMERAS_SOURCE", fault_server.url("/wfs/grandlyon"))
     monkeypatch.setenv("VIGIE_LABELSTUDIO__URL", labelstudio_server.url)
     write_video(Path("clip.mp4"), frames=190, fps=2, width=64, height=48)  # the user's own video
-    tour = Tour(fault_server, study, mysql_db, labelstudio_server, tiny_model)
+    tour = Tour(fault_server, study, mysql_db, labelstudio_server, tiny_model, monkeypatch)
 
     commands = tour_commands((REPO / "README.md").read_text(encoding="utf-8"))
     for command in commands:
@@ -227,3 +246,4 @@ def test_the_readme_tour_runs_command_by_command(
     assert (cwd / "detection_jsons" / "53_1520_3_4.json").is_file()
     assert (cwd / "tracks" / "53_1789_4.tracks.json").is_file()
     assert (cwd / "report" / "index.html").is_file() and (cwd / "vigie.db").is_file()
+    assert tour.served == [200]

@@ -29,8 +29,10 @@ from vigie.errors import ConfigError
 
 CONFIG_FILE_NAME = "vigie.toml"
 SECRET_FIELDS = frozenset({"labelstudio_token", "token", "study_db_password"})
+# Secrets inside a [section] of vigie.toml, refused there too: section -> field names.
+SECRET_SECTION_FIELDS: dict[str, frozenset[str]] = {"serve": frozenset({"token"})}
 
-_config_path: ContextVar[Path | None] = ContextVar("vigie_config_path", default=None)
+_toml_data: ContextVar[dict[str, Any]] = ContextVar("vigie_toml_data", default={})  # noqa: B039
 
 
 class CaptureSettings(BaseModel):
@@ -48,6 +50,11 @@ class CaptureSettings(BaseModel):
     max_bytes: int = Field(50 * 1024**2, gt=0, description="largest snapshot body accepted")
     max_retry_after: float = Field(3600.0, ge=0, description="cap on a server's Retry-After")
     stop_grace: float = Field(3.0, ge=0, description="seconds to finish a frame after Ctrl-C")
+    kind: Literal["auto", "snapshot", "hls", "rtsp", "mjpeg"] = Field(
+        "auto", description="camera URL kind; auto: from the URL, then the Content-Type"
+    )
+    reopen_min: float = Field(0.5, gt=0, description="first wait before reopening a stream")
+    reopen_max: float = Field(30.0, gt=0, description="longest wait between stream reopens")
     cameras_source: str = Field(
         "https://download.data.grandlyon.com/wfs/grandlyon?SERVICE=WFS&VERSION=2.0.0"
         "&request=GetFeature&typename=pvo_patrimoine_voirie.pvocameracriter"
@@ -143,6 +150,7 @@ class TrainSettings(BaseModel):
     batch: int = 8
     device: str | None = None
     project: Path = Path("runs/train")
+    plots: bool = Field(False, description="keep ultralytics' training plots, shown by the report")
 
 
 class DetectSettings(BaseModel):
@@ -164,6 +172,15 @@ class TrackSettings(BaseModel):
     stride: int = Field(1, ge=1, description="analyse every Nth frame")
     batch: int = Field(8, ge=1, description="frames per detector call")
     video: bool = Field(True, description="write the annotated MP4")
+
+
+class ServeSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="address the dashboard listens on")
+    port: int = Field(8765, ge=0, le=65535, description="port of the dashboard (0 = any free)")
+    token: SecretStr | None = Field(
+        None, description="required by every request; needed for a host other than loopback"
+    )
+    refresh: float = Field(3.0, gt=0, description="seconds between two refreshes of a live page")
 
 
 # The settings that name an output folder: relative values lie in the workspace (output_path).
@@ -220,6 +237,7 @@ class Settings(BaseSettings):
     train: TrainSettings = Field(default_factory=TrainSettings)
     detect: DetectSettings = Field(default_factory=DetectSettings)
     track: TrackSettings = Field(default_factory=TrackSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
 
     def output_path(self, path: Path | str) -> Path:
         """The output rule: a relative output path lies in the workspace (absolute result).
@@ -266,33 +284,58 @@ class Settings(BaseSettings):
 
 
 class _TomlSource(PydanticBaseSettingsSource):
-    """Reads vigie.toml (or the file given by --config / VIGIE_CONFIG); refuses secrets."""
+    """The table of vigie.toml that :func:`load_settings` read (see :func:`read_config_file`)."""
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False  # unused: __call__ returns the whole table
 
     def __call__(self) -> dict[str, Any]:
-        path = _config_path.get()
-        if path is None:
-            env_path = os.environ.get("VIGIE_CONFIG")
-            path = Path(env_path) if env_path else Path(CONFIG_FILE_NAME)
-            if not path.exists():
-                return {}
-        if not path.exists():
-            raise ConfigError(f"config file not found: {path}", hint="check the --config path")
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(
-                f"cannot read {path}: {exc}", hint="fix the TOML syntax or remove the file"
-            ) from exc
-        secrets = sorted(SECRET_FIELDS & data.keys())
-        if secrets:
-            raise ConfigError(
-                f"{path} contains a secret ({', '.join(secrets)})",
-                hint="remove it from the file and set it in the environment or .env instead",
-            )
-        return data
+        return _toml_data.get()
+
+
+def config_file_path(config_file: Path | None = None) -> Path | None:
+    """The config file in effect: ``config_file``, else ``VIGIE_CONFIG``, else ./vigie.toml when
+    it exists (None when there is none).
+
+    Raises:
+        ConfigError: an explicitly named file does not exist.
+    """
+    if config_file is None:
+        env_path = os.environ.get("VIGIE_CONFIG")
+        path = Path(env_path) if env_path else Path(CONFIG_FILE_NAME)
+        return path if path.exists() else None
+    if not config_file.exists():
+        raise ConfigError(f"config file not found: {config_file}", hint="check the --config path")
+    return config_file
+
+
+def read_config_file(path: Path | None) -> dict[str, Any]:
+    """The TOML table of ``path`` ({} for None); secrets are refused.
+
+    Raises:
+        ConfigError: the file cannot be read or parsed, or holds a secret.
+    """
+    if path is None:
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read {path}: {exc}", hint="fix the TOML syntax or remove the file"
+        ) from exc
+    secrets = sorted(SECRET_FIELDS & data.keys())
+    secrets += [
+        f"{section}.{name}"
+        for section, names in SECRET_SECTION_FIELDS.items()
+        if isinstance(data.get(section), dict)
+        for name in sorted(names & data[section].keys())
+    ]
+    if secrets:
+        raise ConfigError(
+            f"{path} contains a secret ({', '.join(secrets)})",
+            hint="remove it from the file and set it in the environment or .env instead",
+        )
+    return data
 
 
 def _drop_none(value: Any) -> Any:
@@ -310,9 +353,15 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             e.g. ``load_settings(capture={"every": 5})``.
 
     Raises:
-        ConfigError: a malformed file, a secret in the file, or an invalid value.
+        ConfigError: a malformed file, a secret in the file, an unknown key in the file or a
+            misspelt ``VIGIE_*`` variable (naming the closest valid one), or an invalid value.
     """
-    token = _config_path.set(config_file)
+    from vigie.config_layers import check_known
+
+    path = config_file_path(config_file)
+    data = read_config_file(path)
+    check_known(Settings, data, path or Path(CONFIG_FILE_NAME))
+    token = _toml_data.set(data)
     try:
         return Settings(**_drop_none(overrides))
     except ValidationError as exc:
@@ -323,4 +372,4 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             hint="check vigie.toml, VIGIE_* environment variables and the flags",
         ) from None
     finally:
-        _config_path.reset(token)
+        _toml_data.reset(token)

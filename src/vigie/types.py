@@ -10,11 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-if TYPE_CHECKING:  # numpy stays out of `vigie --help`
-    import numpy as np
-    from numpy.typing import NDArray
+from vigie.detections import Detections as Detections  # re-exported; numpy-free at import
 
 
 class SourceKind(StrEnum):
@@ -140,40 +138,6 @@ class Detection:
     @property
     def size(self) -> str:
         return size_category(self.area_percentage)
-
-
-@dataclass(frozen=True, eq=False)
-class Detections:
-    """All boxes of one image or frame as arrays (supervision-style).
-
-    xyxy: (N, 4) float32 pixel boxes; confidence: (N,) float32; class_id: (N,) int.
-    """
-
-    xyxy: NDArray[np.float32]
-    confidence: NDArray[np.float32]
-    class_id: NDArray[np.int64]
-    names: dict[int, str]
-    image_width: int
-    image_height: int
-
-    def __len__(self) -> int:
-        return int(self.xyxy.shape[0])
-
-    def to_records(self) -> list[Detection]:
-        return [
-            Detection(
-                class_id=int(c),
-                class_name=self.names.get(int(c), str(int(c))),
-                confidence=float(s),
-                x1=float(b[0]),
-                y1=float(b[1]),
-                x2=float(b[2]),
-                y2=float(b[3]),
-                image_width=self.image_width,
-                image_height=self.image_height,
-            )
-            for b, s, c in zip(self.xyxy, self.confidence, self.class_id, strict=True)
-        ]
 
 
 class Detector(Protocol):

@@ -12,6 +12,7 @@ from vigie.cli import app
 
 runner = CliRunner()
 HEAVY = ("torch", "ultralytics", "av", "cv2", "label_studio_sdk", "onnxruntime", "boto3")
+HEAVY += ("starlette", "uvicorn", "jinja2")
 
 
 def _all_commands() -> list[list[str]]:

@@ -199,7 +199,7 @@ CASES: list[tuple[str, int, str]] = [
     ("--catalog sqlite:///{root}/bad/good.jpg/c.db status", 1, "not a folder"),
     ("-w {root}/bad/good.jpg status", 1, "not a folder"),
     # capture, download, report
-    ("capture --url notaurl --count 1", 1, "not an http(s) camera URL"),
+    ("capture --url notaurl --count 1", 1, "not a camera URL"),
     ("capture --cameras {root}/nope.csv --count 1", 1, "camera list not found"),
     ("capture --cameras {root}/bad/good.jpg --count 1", 1, "not a text file"),
     ("status --runs -5", 2, "--runs"),

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.detect.matching import match_detections as _match
 from tests.fixtures.models import TRAFFIC_CLASSES, traffic_scene
 from vigie.detect import load_detector
 from vigie.errors import ConfigError, ModelError
-from vigie.types import Detections
 
 pytestmark = pytest.mark.slow
 
@@ -20,20 +20,6 @@ def _images() -> list[np.ndarray]:
         np.concatenate([traffic_scene(160, seed=5)[0], traffic_scene(160, seed=6)[0]], axis=1)
     )
     return [traffic_scene(160, seed=1)[0], traffic_scene(160, seed=2)[0], wide]
-
-
-def _match(a: Detections, b: Detections) -> None:
-    assert len(a) == len(b) > 0
-    order_a = np.lexsort((a.xyxy[:, 0], -np.round(a.confidence, 2)))
-    order_b = np.lexsort((b.xyxy[:, 0], -np.round(b.confidence, 2)))
-    # match each box of a to the nearest box of b (orders can swap on equal scores)
-    for i in order_a:
-        dist = np.abs(b.xyxy - a.xyxy[i]).max(axis=1)
-        j = int(dist.argmin())
-        assert dist[j] <= 1.0
-        assert a.class_id[i] == b.class_id[j]
-        assert abs(float(a.confidence[i]) - float(b.confidence[j])) <= 0.01
-    assert len(order_b) == len(order_a)
 
 
 def test_onnx_and_torch_backends_give_the_same_detections(tiny_model: Path) -> None:

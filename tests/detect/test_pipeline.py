@@ -6,13 +6,16 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import create_engine, func, select
 
+from tests.detect.matching import match_detections
 from tests.fixtures.common import Workspace
 from vigie.catalog.detections import detections
 from vigie.detect import detect
 from vigie.studydb import create_schema, yolo_image_detection
+from vigie.types import Detections
 
 pytestmark = pytest.mark.slow
 LOW = {"conf": 0.05, "imgsz": 160, "batch": 2}
@@ -217,7 +220,32 @@ def test_torch_backend_runs_the_same_pipeline(
 ) -> None:
     onnx = detect(image_dir, model=tiny_model, out=tmp_path / "a", **LOW)
     torch = detect(image_dir, model=tiny_model, out=tmp_path / "b", backend="torch", **LOW)
-    assert onnx.per_class == torch.per_class
+    assert (onnx.images, onnx.done, onnx.failed) == (torch.images, torch.done, torch.failed)
+    names = sorted(p.name for p in (tmp_path / "a" / "detection_jsons").glob("*.json"))
+    assert names == sorted(p.name for p in (tmp_path / "b" / "detection_jsons").glob("*.json"))
+    confident = 0
+    for name in names:
+        confident += match_detections(
+            _from_json(tmp_path / "a" / "detection_jsons" / name),
+            _from_json(tmp_path / "b" / "detection_jsons" / name),
+            require_boxes=False,
+        )
+    assert confident > 0
+
+
+def _from_json(path: Path) -> Detections:
+    """The boxes of a detection JSON file as a Detections (sizes are not needed to compare)."""
+    records = json.loads(path.read_text())
+    return Detections(
+        xyxy=np.array(
+            [[r["box"][k] for k in ("x1", "y1", "x2", "y2")] for r in records], np.float32
+        ).reshape(-1, 4),
+        confidence=np.array([r["confidence"] for r in records], np.float32),
+        class_id=np.array([r["class"] for r in records], np.int64),
+        names={},
+        image_width=0,
+        image_height=0,
+    )
 
 
 def test_vigie_detect_stays_callable_after_the_package_is_imported(tmp_path: Path) -> None:

@@ -65,6 +65,7 @@ def test_train_validates_registers_and_detect_names_the_model(
     assert 0.0 <= result.overall.map50_95 <= 1.0
     assert {m.name for m in result.per_class} <= set(TRAFFIC_CLASSES)
     assert result.ended_at >= result.started_at and result.duration >= 0
+    assert result.plots == {} and not (tmp_path / "scratch" / "results.png").exists()  # no --plots
     row = get_model(workspace.catalog, "scratch")
     assert row is not None and Path(row.weights) == result.weights
     assert row.metrics["all"]["mAP50-95"] == pytest.approx(result.overall.map50_95)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from vigie.capture.kinds import url_kind
 from vigie.capture.registry import Camera, name_from_url, safe_name
 from vigie.capture.runner import Runner
 from vigie.capture.state import FRAME_NAME, CameraStats, CaptureResult, last_kept_frame
@@ -27,7 +28,7 @@ __all__ = ["FRAME_NAME", "CameraStats", "CaptureResult", "capture", "last_kept_f
 
 
 def _resolve_cameras(
-    urls: list[str], names: list[str], cameras: list[Camera], image_url: str | None
+    urls: list[str], names: list[str], cameras: list[Camera], image_url: str | None, kind: str
 ) -> list[Camera]:
     cams = list(cameras)
     if not urls and not cams and image_url:
@@ -49,8 +50,7 @@ def _resolve_cameras(
     seen: Counter[str] = Counter()
     out = []
     for cam in cams:
-        if not cam.url.lower().startswith(("http://", "https://")):
-            raise ConfigError(f"not an http(s) camera URL: {cam.url}")
+        url_kind(cam.url, kind)  # raises ConfigError for a URL or --kind it cannot capture
         seen[cam.name] += 1
         if seen[cam.name] > 1:
             cam = Camera(**{**cam.as_dict(), "name": f"{cam.name}_{seen[cam.name]}"})
@@ -83,6 +83,7 @@ def capture(
     threshold: int | None = None,
     timezone: str | None = None,
     timeout: float | None = None,
+    kind: str | None = None,
     settings: Settings | None = None,
     catalog: Catalog | None = None,
     stop_event: threading.Event | None = None,
@@ -91,11 +92,14 @@ def capture(
     """Poll cameras on a fixed schedule and keep each new picture once.
 
     Args:
-        urls: snapshot URLs (any http(s) address, LAN and loopback included).
+        urls: camera URLs (any address, LAN and loopback included): http(s) snapshots, HLS
+            playlists (``.m3u8``), MJPEG streams (``multipart/x-mixed-replace``) or ``rtsp://``
+            streams; a stream gives its latest frame at each tick and is reopened when it drops.
         names: folder names for ``urls`` (default: the URL's file stem).
         cameras: cameras from a registry (:func:`vigie.capture.list_cameras`).
-        every, count, out, method, threshold, timezone, timeout: override ``settings.capture``
-            (``count`` polls per camera, 0 = until stopped).
+        every, count, out, method, threshold, timezone, timeout, kind: override
+            ``settings.capture`` (``count`` polls per camera, 0 = until stopped; ``kind`` one of
+            ``auto``, ``snapshot``, ``hls``, ``rtsp``, ``mjpeg``).
         settings: the settings (default :func:`vigie.config.load_settings`); ``image_url`` is
             used when no URL or camera is given.
         catalog: the catalog to record into (default: the one of ``settings``).
@@ -121,9 +125,12 @@ def capture(
             "threshold": threshold,
             "timezone": timezone,
             "timeout": timeout,
+            "kind": kind,
         },
     )
-    cams = _resolve_cameras(list(urls or []), list(names or []), list(cameras or []), cfg.image_url)
+    cams = _resolve_cameras(
+        list(urls or []), list(names or []), list(cameras or []), cfg.image_url, cap.kind
+    )
     if not cap.camera_folders and len(cams) > 1:
         raise ConfigError(
             f"{len(cams)} cameras but no camera folders (capture.camera_folders = false)",

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 
 import httpx
 
+from vigie.capture.kinds import StreamFound, kind_from_content_type
+
 
 class FetchFailed(Exception):
     """The request did not give a body; ``error_class`` is the catalog's reason."""
@@ -62,6 +64,7 @@ async def fetch_snapshot(
     """GET ``url`` once within ``timeout`` seconds in total.
 
     Raises:
+        StreamFound: the answer is a live stream (MJPEG or HLS Content-Type).
         FetchFailed: ``timeout``, ``connection_error``, ``truncated`` (connection closed before
             the announced length), ``too_large``, ``http_<status>`` (with Retry-After when given)
             or ``http_error``.
@@ -82,6 +85,9 @@ async def fetch_snapshot(
                     f"HTTP {resp.status_code} {resp.reason_phrase}".strip(),
                     retry,
                 )
+            stream_kind = kind_from_content_type(resp.headers.get("Content-Type"))
+            if stream_kind is not None:  # a live stream, not a snapshot: never read it whole
+                raise StreamFound(stream_kind, resp.headers["Content-Type"])
             announced = resp.headers.get("Content-Length", "")
             if announced.isdigit() and int(announced) > max_bytes:
                 raise FetchFailed("too_large", f"{announced} bytes announced (max {max_bytes})")

@@ -63,6 +63,10 @@ def _is_url(text: str) -> bool:
     return text.lower().startswith(("http://", "https://"))
 
 
+def _is_camera_url(text: str) -> bool:
+    return _is_url(text) or text.lower().startswith(("rtsp://", "rtsps://"))
+
+
 def _opt_str(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
@@ -126,12 +130,12 @@ def parse_camera_list(text: str) -> list[Camera]:
             continue
         fields = next(csv.reader(io.StringIO(line))) if "," in line else line.split()
         fields = [f.strip() for f in fields if f.strip()]
-        urls = [f for f in fields if _is_url(f)]
+        urls = [f for f in fields if _is_camera_url(f)]
         if not urls:
             if [f.lower() for f in fields[:2]] in (["name", "url"], ["url", "name"]):
                 continue  # CSV header
-            raise SourceError(f"no http(s) URL on camera list line: {line[:80]!r}")
-        names = [f for f in fields if not _is_url(f)]
+            raise SourceError(f"no http(s) or rtsp URL on camera list line: {line[:80]!r}")
+        names = [f for f in fields if not _is_camera_url(f)]
         url = urls[0]
         cameras.append(Camera(name=safe_name(names[0]) if names else name_from_url(url), url=url))
     return _unique_names(cameras)

@@ -15,10 +15,12 @@ from typing import Any
 
 import httpx
 
-from vigie.capture.fetch import FetchFailed, fetch_snapshot
+from vigie.capture.fetch import FetchFailed
 from vigie.capture.frame import ALLOWED_FORMATS, Frame, FrameRejected, inspect_frame
+from vigie.capture.kinds import url_kind
 from vigie.capture.registry import Camera
 from vigie.capture.schedule import Grid
+from vigie.capture.sources import FrameSource, open_source
 from vigie.capture.state import CameraState, CameraStats, last_kept_frame
 from vigie.catalog import Catalog
 from vigie.config import CaptureSettings
@@ -71,6 +73,9 @@ class Runner:
         state = CameraState(
             cam, folder, source_id, CameraStats(cam.name, cam.url, folder.resolve())
         )
+        state.kind = url_kind(cam.url, self.cap.kind)
+        if state.kind != "auto":
+            state.stats.kind = state.kind
         last = last_kept_frame(folder)
         if last is not None:
             try:
@@ -153,6 +158,13 @@ class Runner:
     async def _camera(
         self, client: httpx.AsyncClient, st: CameraState, stop: asyncio.Event
     ) -> None:
+        source = open_source(st.kind, client, st, self.cap)
+        try:
+            await self._polls(source, st, stop)
+        finally:
+            await source.aclose()
+
+    async def _polls(self, source: FrameSource, st: CameraState, stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
         grid = Grid(loop.time(), self.cap.every)
         count = self.cap.count
@@ -168,7 +180,7 @@ class Runner:
                 grid.skip_until(st.not_before)
                 continue
             st.stats.polls += 1
-            outcome = await self._poll(client, st)
+            outcome = await self._poll(source, st)
             if self.on_poll is not None:
                 self.on_poll(st.stats, outcome)
             grid.advance(loop.time())
@@ -186,20 +198,12 @@ class Runner:
                 return stem
             st.seq += 1
 
-    async def _poll(self, client: httpx.AsyncClient, st: CameraState) -> str:
+    async def _poll(self, source: FrameSource, st: CameraState) -> str:
         when = datetime.now(UTC)
         stem = self._filename(st, when)
         cap = self.cap
         try:
-            fetched = await fetch_snapshot(
-                client,
-                st.camera.url,
-                etag=st.etag if st.last_hashes else None,
-                last_modified=st.last_modified if st.last_hashes else None,
-                timeout=cap.timeout,
-                max_bytes=cap.max_bytes,
-                max_retry_after=cap.max_retry_after,
-            )
+            fetched = await source.grab()
             if fetched.body is None:  # 304 Not Modified
                 return self._duplicate(st, f"{stem}.jpg", when, None, "not_modified", 0)
             frame = await asyncio.to_thread(inspect_frame, fetched.body, cap.max_pixels)

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vigie.capture.kinds import Kind
 from vigie.capture.registry import Camera
 from vigie.types import MediaItem
 
@@ -27,6 +28,8 @@ class CameraStats:
     failures: Counter[str] = field(default_factory=Counter)
     missed_ticks: int = 0
     last_frame: Path | None = None
+    kind: str = "snapshot"  # or the stream read: "hls", "rtsp", "mjpeg"
+    reopens: int = 0  # times a dropped stream was opened again
 
 
 @dataclass
@@ -69,6 +72,7 @@ class CameraState:
     not_before: float = 0.0
     last_stamp: str = ""
     seq: int = 0
+    kind: Kind = "auto"  # from the URL and --kind (vigie.capture.kinds.url_kind)
 
 
 def last_kept_frame(folder: Path) -> Path | None:

@@ -57,6 +57,7 @@ detections = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("media_item_id", "model_name", "frame_key", "det_index"),
     Index("ix_detections_model_class", "model_name", "class_name"),
+    Index("ix_detections_class_item", "class_name", "media_item_id"),  # migration 2
 )
 
 _COLUMNS = (

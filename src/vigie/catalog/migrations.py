@@ -19,7 +19,7 @@ from sqlalchemy import Column, Connection, inspect, select, text
 from vigie.catalog.schema import metadata, schema_info
 from vigie.errors import CatalogError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
 
 
@@ -52,3 +52,19 @@ def migrate(conn: Connection) -> int:
             step(conn)
         conn.execute(schema_info.update().where(schema_info.c.id == 1).values(version=target))
     return SCHEMA_VERSION
+
+
+def create_index(conn: Connection, table: str, name: str) -> None:
+    """Create the index ``name`` declared on ``table`` unless it is already there."""
+    index = next(i for i in metadata.tables[table].indexes if i.name == name)
+    index.create(conn, checkfirst=True)
+
+
+def _m2_dashboard_indexes(conn: Connection) -> None:
+    """Indexes of what ``vigie serve`` reads at every refresh: a camera's polls in time order,
+    and the detections of one class, newest media item first."""
+    create_index(conn, "media_items", "ix_media_items_source_captured")
+    create_index(conn, "detections", "ix_detections_class_item")
+
+
+MIGRATIONS[2] = _m2_dashboard_indexes

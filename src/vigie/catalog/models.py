@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     select,
+    update,
 )
 
 from vigie.catalog.schema import metadata
@@ -37,7 +38,7 @@ models = Table(
     Column("weights", Text, nullable=False),  # absolute path of the .pt
     Column("dataset", Text),  # data.yaml the model was trained on
     Column("classes", JSON),  # {"0": "Car", ...}
-    Column("metrics", JSON),  # {"all": {...}, "per_class": {...}}
+    Column("metrics", JSON),  # {"all": {...}, "per_class": {...}, "plots": {stem: path}}
     Column("params", JSON),  # epochs, imgsz, batch, base model, device...
     Column("run_id", Integer, ForeignKey("runs.id")),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -54,9 +55,20 @@ def register_model(
     metrics: Mapping[str, Any] | None = None,
     params: Mapping[str, Any] | None = None,
     run_id: int | None = None,
+    plots: Mapping[str, Path | str] | None = None,
 ) -> int:
-    """Register (or replace) the model ``name``; return its row id."""
+    """Register (or replace) the model ``name``; return its row id.
+
+    ``plots`` (training plots by name, e.g. ``results``, ``confusion_matrix``) are kept with the
+    metrics they draw, as absolute paths under ``metrics["plots"]``; :func:`model_plots` reads them back.
+    """
     from vigie.catalog.store import upsert, utcnow
+
+    if plots:
+        metrics = {
+            **(metrics or {}),
+            "plots": {k: str(Path(v).resolve()) for k, v in plots.items()},
+        }
 
     row = {
         "name": name,
@@ -84,3 +96,32 @@ def list_models(catalog: Catalog) -> list[Row[Any]]:
     """Every registered model, newest first."""
     with catalog.engine.connect() as conn:
         return list(conn.execute(select(models).order_by(models.c.id.desc())))
+
+
+def model_plots(metrics: Any) -> dict[str, Path]:
+    """The training plots recorded in a registry entry's ``metrics`` (``{name: path}``)."""
+    plots = metrics.get("plots") if isinstance(metrics, dict) else None
+    if not isinstance(plots, dict):
+        return {}
+    return {str(k): Path(str(v)) for k, v in plots.items()}
+
+
+def find_model_by_weights(catalog: Catalog, weights: Path | str) -> Row[Any] | None:
+    """The newest registry entry whose weights are this file, or None."""
+    path = str(Path(weights).resolve())
+    with catalog.engine.connect() as conn:
+        query = select(models).where(models.c.weights == path).order_by(models.c.id.desc())
+        return conn.execute(query).first()
+
+
+def record_export(catalog: Catalog, name: str, fmt: str, path: Path | str, imgsz: int) -> None:
+    """Note an export of the model ``name`` in its params: ``exports["onnx@640"] = path``."""
+    row = get_model(catalog, name)
+    if row is None:
+        return
+    params = dict(row.params or {})
+    exports = dict(params.get("exports") or {})
+    exports[f"{fmt}@{imgsz}"] = str(Path(path).resolve())
+    params["exports"] = exports
+    with catalog.transaction() as conn:
+        conn.execute(update(models).where(models.c.name == name).values(params=params))

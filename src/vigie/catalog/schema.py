@@ -105,4 +105,5 @@ media_items = Table(
     Index("ix_media_items_source_status", "source_id", "status"),
     Index("ix_media_items_sha256", "sha256"),
     Index("ix_media_items_study", "study_id", "publication_id", "platform_id"),
+    Index("ix_media_items_source_captured", "source_id", "captured_at"),  # migration 2
 )

@@ -128,6 +128,27 @@ class Catalog:
         """Open the catalog named by a :class:`vigie.config.Settings`."""
         return cls(settings.resolved_catalog_url)
 
+    @classmethod
+    def read_only(cls, url: str) -> Catalog:
+        """Open an existing catalog for reading only (see ``catalog/reader.py``): no table is
+        created, no migration runs, and every write fails. Readers of the same methods
+        (``items``, ``last_runs``...) work as on a normal catalog.
+
+        Raises:
+            CatalogError: no catalog there, or not one this Vigie can read.
+        """
+        from vigie.catalog.reader import read_only_engine, stored_schema_version
+
+        self = cls.__new__(cls)
+        self.url = url
+        self.engine = read_only_engine(url)
+        try:
+            self.schema_version = stored_schema_version(self.engine)
+        except CatalogError:
+            self.engine.dispose()
+            raise
+        return self
+
     def close(self) -> None:
         self.engine.dispose()
 

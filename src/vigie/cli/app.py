@@ -31,10 +31,13 @@ COMMAND_MODULES = (
     "dataset",
     "train",
     "detect",
+    "export",
     "track",
     "report",
     "demo",
     "status",
+    "config",
+    "serve",
 )
 
 

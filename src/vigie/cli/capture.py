@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from vigie.cli import common
+from vigie.cli.serve import dashboard_beside
 
 
 class HashMethod(StrEnum):
@@ -20,6 +21,14 @@ class HashMethod(StrEnum):
 class Clock(StrEnum):
     utc = "utc"
     local = "local"
+
+
+class SourceKind(StrEnum):
+    auto = "auto"
+    snapshot = "snapshot"
+    hls = "hls"
+    rtsp = "rtsp"
+    mjpeg = "mjpeg"
 
 
 def register(app: typer.Typer) -> None:
@@ -35,7 +44,10 @@ def capture(
     ctx: typer.Context,
     url: Annotated[
         list[str] | None,
-        typer.Option("--url", help="snapshot URL (repeat for several cameras); default IMAGE_URL"),
+        typer.Option(
+            "--url",
+            help="snapshot, HLS (.m3u8), MJPEG or rtsp:// URL (repeat for several cameras); default IMAGE_URL",
+        ),
     ] = None,
     camera: Annotated[
         list[str] | None,
@@ -82,19 +94,38 @@ def capture(
     timeout: Annotated[
         float | None, typer.Option("--timeout", help="seconds per request (default 10)", min=0.001)
     ] = None,
+    kind: Annotated[
+        SourceKind | None,
+        typer.Option(
+            "--kind",
+            help="what the URLs serve (default auto: rtsp://, .m3u8, else the Content-Type)",
+        ),
+    ] = None,
+    serve: Annotated[
+        int | None,
+        typer.Option(
+            "--serve", help="also serve the dashboard (vigie serve) on this port", min=0, max=65535
+        ),
+    ] = None,
 ) -> None:
-    """Poll camera snapshot URLs on a fixed schedule; keep each new picture once.
+    """Poll camera snapshot URLs or live streams on a fixed schedule; keep each new picture once.
 
     Files are named YYYYmmddHHMMSS.jpg (UTC unless --timezone local) in OUT/<camera>/ (in OUT
     itself with --no-camera-folders). A frame identical to the previous one (same bytes, or hash
     distance <= --threshold) is not kept. Ctrl-C or SIGTERM stops cleanly; a rerun continues
     after the last kept frame. Exit code 3 when some polls failed.
+    A stream (HLS, RTSP, MJPEG) gives its latest frame at each tick; a dropped stream is
+    reopened with backoff and never stops the run.
 
     Examples:
 
         vigie capture --url http://192.168.1.20/snapshot.jpg --camera gate --every 60 --count 50
 
         vigie capture --cameras cameras.geojson --camera CWL9018 --every 60 --count 0
+
+        vigie capture --url rtsp://192.168.1.30/stream1 --camera yard --every 10
+
+    With --serve PORT the dashboard (vigie serve) runs beside the capture until it stops.
     """
     from vigie.capture import capture as run_capture
     from vigie.capture import load_cameras, select_cameras
@@ -110,6 +141,7 @@ def capture(
             "threshold": threshold,
             "timezone": timezone.value if timezone else None,
             "timeout": timeout,
+            "kind": kind.value if kind else None,
         },
     )
     names = list(camera or [])
@@ -121,7 +153,9 @@ def capture(
             names = []
     cat = common.open_catalog(cfg)
     total = cfg.capture.count * (len(registry) + len(url or []) or 1) or None
+    dashboard = None
     try:
+        dashboard = dashboard_beside(cfg, serve)
         with common.progress() as bar:
             task = bar.add_task("capture", total=total, rate="")
 
@@ -138,6 +172,8 @@ def capture(
             )
     finally:
         cat.close()
+        if dashboard is not None:
+            dashboard.stop()
     _print_capture_summary(result)
     polls = sum(c.polls for c in result.cameras)
     common.exit_if_failed(sum(c.failed for c in result.cameras), polls, "polls")
@@ -156,6 +192,7 @@ def _print_capture_summary(result: object) -> None:
         table.add_column(col)
     for c in result.cameras:
         reasons = ", ".join(f"{k}={v}" for k, v in sorted(c.failures.items())) or "-"
+        reasons += f" ({c.kind}, reopened {c.reopens}x)" if c.reopens else ""
         table.add_row(
             c.name,
             str(c.polls),

@@ -1,27 +1,44 @@
-"""``vigie dataset``: build a YOLO dataset from pulled annotations, and check one.
+"""``vigie dataset``: build a YOLO dataset from pulled annotations, check, export and import one.
 
 Examples::
 
     vigie dataset build labelled/ --out dataset/ --val 0.2 --seed 0
     vigie dataset check dataset/
     vigie dataset check labelled/ --warn-only
+    vigie dataset export dataset/ --format coco --out dataset-coco/
+    vigie dataset import cvat-export/ --format voc --out dataset-from-voc/
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vigie.cli.common import console, open_catalog, settings
+from vigie.cli.common import console, err_console, open_catalog, settings
+
+if TYPE_CHECKING:
+    from vigie.dataset import ConvertResult
+
+
+class Format(StrEnum):
+    coco = "coco"
+    voc = "voc"
+    yolo = "yolo"
 
 
 def register(app: typer.Typer) -> None:
     """Add the ``dataset`` group."""
-    group = typer.Typer(help="YOLO datasets: build train/val with a group-aware split, check.")
+    group = typer.Typer(
+        help="YOLO datasets: build train/val with a group-aware split, check, export to and "
+        "import from COCO / Pascal VOC."
+    )
     group.command("build")(build)
     group.command("check")(check)
+    group.command("export")(export)
+    group.command("import")(import_)
     app.add_typer(group, name="dataset", no_args_is_help=True)
 
 
@@ -176,3 +193,89 @@ def check(
     console.print(f"{len(report.errors)} errors, {len(report.warnings)} warnings")
     if report.errors and not warn_only:
         raise typer.Exit(1)
+
+
+def _names(names: str | None) -> list[str] | None:
+    return [n.strip() for n in names.split(",") if n.strip()] if names else None
+
+
+def _summary(result: ConvertResult, show: int) -> None:
+    splits = ", ".join(f"{k} {v}" for k, v in result.splits.items())
+    console.print(
+        f"{result.format}: {result.images} images ({splits}), {result.boxes} boxes, "
+        f"{len(result.names)} classes -> {result.out}",
+        highlight=False,
+    )
+    for file in result.files[:3]:
+        console.print(f"  {file}", highlight=False, markup=False)
+    for problem in result.problems[:show]:
+        err_console.print(f"warning: {problem}", highlight=False, markup=False)
+    if len(result.problems) > show:
+        err_console.print(f"... and {len(result.problems) - show} more warnings", highlight=False)
+
+
+def export(
+    ctx: typer.Context,
+    source: Annotated[
+        Path,
+        typer.Argument(help="a YOLO dataset (built or pulled)", exists=True, file_okay=False),
+    ],
+    format: Annotated[Format, typer.Option("--format", "-f", help="format to write")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="folder to write")],
+    names: Annotated[
+        str | None, typer.Option("--names", help="class names in id order (default: data.yaml)")
+    ] = None,
+    copy: Annotated[bool, typer.Option("--copy", help="copy images instead of hard links")] = False,
+    show: Annotated[int, typer.Option("--show", help="warnings to list")] = 20,
+) -> None:
+    """Write the YOLO dataset SOURCE as COCO JSON, Pascal VOC XML or YOLO, class ids kept.
+
+    coco: annotations/instances_<split>.json + images/<split>/; voc: Annotations/, JPEGImages/,
+    ImageSets/Main/<split>.txt, classes.txt; yolo: images/, labels/, data.yaml.
+    """
+    from vigie.dataset import export_dataset
+
+    target = settings(ctx).output_path(out)  # the output rule: a relative --out in the workspace
+    result = export_dataset(source, target, format=format.value, names=_names(names), link=not copy)
+    _summary(result, show)
+
+
+def import_(
+    ctx: typer.Context,
+    path: Annotated[
+        Path, typer.Argument(help="COCO JSON file or folder, VOC folder, YOLO folder", exists=True)
+    ],
+    format: Annotated[Format, typer.Option("--format", "-f", help="format of PATH")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="YOLO dataset folder to write")],
+    images: Annotated[
+        Path | None,
+        typer.Option("--images", help="COCO: folder of the images (default: found near the JSON)"),
+    ] = None,
+    names: Annotated[
+        str | None,
+        typer.Option("--names", help="VOC/YOLO class names in id order (default: classes.txt)"),
+    ] = None,
+    renumber: Annotated[
+        bool,
+        typer.Option("--renumber", help="number classes 0..n-1 (COCO ids 1..n or with gaps)"),
+    ] = False,
+    copy: Annotated[bool, typer.Option("--copy", help="copy images instead of hard links")] = False,
+    show: Annotated[int, typer.Option("--show", help="warnings to list")] = 20,
+) -> None:
+    """Turn a COCO, Pascal VOC or YOLO dataset at PATH into a YOLO dataset under --out.
+
+    Class ids are kept (COCO category ids, VOC classes.txt order); items that cannot be used
+    (missing image, unknown category, box out of the image) are warnings, not failures.
+    """
+    from vigie.dataset import import_dataset
+
+    result = import_dataset(
+        path,
+        settings(ctx).output_path(out),
+        format=format.value,
+        names=_names(names),
+        images=images,
+        renumber_ids=renumber,
+        link=not copy,
+    )
+    _summary(result, show)

@@ -50,6 +50,16 @@ def detect(
     csv: Annotated[
         bool, typer.Option("--csv", help="write detections.csv, one row per box")
     ] = False,
+    coco: Annotated[
+        Path | None,
+        typer.Option("--coco", help="also write the detections as a COCO results file"),
+    ] = None,
+    coco_gt: Annotated[
+        Path | None,
+        typer.Option(
+            "--coco-gt", help="COCO dataset giving --coco its image and category ids", exists=True
+        ),
+    ] = None,
     db: Annotated[
         str | None,
         typer.Option("--db", help="study database URL: write rows into yolo_image_detection"),
@@ -65,7 +75,8 @@ def detect(
     Writes detections_images/ and detection_jsons/ (plus crops/ and detections.csv on request)
     under --out, records the images and boxes in the catalog, and with --db writes the rows
     into the study database's yolo_image_detection table (each image's media rows replaced).
-    Exit code 3 when some images could not be read.
+    --coco FILE adds a COCO results file (ids from --coco-gt, else FILE.images.json beside it)
+    that pycocotools' COCOeval scores. Exit code 3 when some images could not be read.
 
     Example: vigie detect images_53 --model traffic --csv --db mysql+pymysql://user@host/study
     """
@@ -110,6 +121,8 @@ def detect(
                 save_images=not no_images,
                 save_crops=save_crops,
                 csv=csv,
+                coco=cfg.output_path(coco) if coco is not None else None,
+                coco_gt=coco_gt,
                 db_url=db,
                 catalog=catalog,
                 batch=batch,
@@ -132,6 +145,8 @@ def detect(
     )
     if result.csv is not None:
         common.console.print(f"csv: {result.csv}", highlight=False)
+    if result.coco is not None:
+        common.console.print(f"coco results: {result.coco}", highlight=False, soft_wrap=True)
     if db:
         common.console.print(f"study database: {result.study_rows} rows written", highlight=False)
     for path, error in result.failures:

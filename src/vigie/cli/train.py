@@ -56,6 +56,13 @@ def train(
         bool, typer.Option("--resume", help="continue the interrupted run --name")
     ] = False,
     workers: Annotated[int, typer.Option("--workers", min=0, help="data loader workers")] = 2,
+    plots: Annotated[
+        bool | None,
+        typer.Option(
+            "--plots/--no-plots",
+            help="keep results.png, the confusion matrix and PR curves (shown by `vigie report`)",
+        ),
+    ] = None,
     args: Annotated[
         list[str] | None,
         typer.Option("--arg", help="any other ultralytics argument, key=value (repeatable)"),
@@ -79,6 +86,7 @@ def train(
             "batch": batch,
             "device": device,
             "project": project,
+            "plots": plots,
         },
     )
     t = cfg.train
@@ -95,6 +103,7 @@ def train(
             project=t.project,
             resume=resume,
             workers=workers,
+            plots=t.plots,
             overrides=_parse_args(args),
             catalog=catalog,
         )
@@ -122,6 +131,10 @@ def train(
     common.console.print(
         f"registered '{result.name}': {result.weights}", highlight=False, soft_wrap=True
     )
+    if result.plots:
+        common.console.print(
+            f"plots: {', '.join(result.plots)} in {result.run_dir}", highlight=False, soft_wrap=True
+        )
 
 
 def models(ctx: typer.Context) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vigie.dataset.formats import place_image
 from vigie.dataset.split import group_items, read_frame_manifests, split_groups, video_of_name
 from vigie.dataset.yolo import SPLITS, data_yaml_text, list_images, read_names, write_text_atomic
 from vigie.errors import ConfigError, DatasetError, output_dir
@@ -91,7 +91,7 @@ def build_dataset(
     _reset(out)
     for i, img in enumerate(usable):
         split = side[i]
-        _place(img, out / "images" / split / img.name, link)
+        place_image(img, out / "images" / split / img.name, link)
         shutil.copyfile(labels_dir / f"{img.stem}.txt", out / "labels" / split / f"{img.stem}.txt")
         if split == "train":
             result.train += 1
@@ -188,13 +188,3 @@ def _reset(out: Path) -> None:
             if folder.exists():
                 shutil.rmtree(folder)
             folder.mkdir(parents=True)
-
-
-def _place(src: Path, dst: Path, link: bool) -> None:
-    if link:
-        try:
-            os.link(src, dst)
-            return
-        except OSError:
-            pass
-    shutil.copyfile(src, dst)

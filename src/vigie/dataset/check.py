@@ -13,14 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vigie.dataset.yolo import (
-    SPLITS,
+    dataset_names,
     list_images,
-    names_from_yaml,
     out_of_bounds,
     parse_label_line,
-    read_names,
+    yolo_layout,
 )
-from vigie.errors import DatasetError
 
 ERROR = "error"
 WARNING = "warning"
@@ -54,41 +52,14 @@ class CheckReport:
         return sum(1 for i in self.issues if i.message.startswith(message_start))
 
 
-def _layout(root: Path) -> list[tuple[str, Path, Path]]:
-    """(split, images dir, labels dir): train/val folders, else the flat pulled layout."""
-    split_dirs = [
-        (s, root / "images" / s, root / "labels" / s)
-        for s in SPLITS
-        if (root / "images" / s).is_dir() or (root / "labels" / s).is_dir()
-    ]
-    if split_dirs:
-        return split_dirs
-    if (root / "images").is_dir() or (root / "labels").is_dir():
-        return [("all", root / "images", root / "labels")]
-    raise DatasetError(
-        f"{root} has no images/ or labels/ folder",
-        hint="point at a dataset from `vigie dataset build` or a `vigie ls pull` folder",
-    )
-
-
-def _names(root: Path, names: list[str] | None) -> list[str]:
-    if names:
-        return names
-    if (root / "data.yaml").is_file():
-        return names_from_yaml((root / "data.yaml").read_text(encoding="utf-8"))
-    if (root / "classes.txt").is_file():
-        return read_names(root / "classes.txt")
-    return []
-
-
 def check_dataset(root: Path, names: list[str] | None = None) -> CheckReport:
     """Check a YOLO dataset (``images/{train,val}`` + ``labels/{train,val}``, or flat).
 
     Raises:
         DatasetError: ``root`` is not a dataset folder at all.
     """
-    report = CheckReport(root, _names(root, names))
-    for split, images_dir, labels_dir in _layout(root):
+    report = CheckReport(root, dataset_names(root, names))
+    for split, images_dir, labels_dir in yolo_layout(root):
         images = {p.stem: p for p in list_images(images_dir)}
         labels = {p.stem: p for p in labels_dir.glob("*.txt")} if labels_dir.is_dir() else {}
         report.images[split] = len(images)

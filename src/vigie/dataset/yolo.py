@@ -76,19 +76,54 @@ def names_from_yaml(text: str) -> list[str]:
     raise DatasetError("data.yaml has no names", hint="add names: {0: Car, 1: Bus, ...}")
 
 
-def data_yaml_text(root: Path, names: list[str]) -> str:
+def data_yaml_text(
+    root: Path,
+    names: list[str],
+    train: str = "images/train",
+    val: str = "images/val",
+    test: str | None = None,
+) -> str:
     """The data.yaml of a dataset at ``root`` with classes in this fixed order."""
     import yaml
 
-    data: dict[str, Any] = {
-        "path": str(root.resolve()),
-        "train": "images/train",
-        "val": "images/val",
-        "nc": len(names),
-        "names": dict(enumerate(names)),
-    }
+    data: dict[str, Any] = {"path": str(root.resolve()), "train": train, "val": val}
+    if test is not None:
+        data["test"] = test
+    data.update(nc=len(names), names=dict(enumerate(names)))
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
 def write_text_atomic(path: Path, text: str) -> None:
     write_atomic(path, text)
+
+
+def yolo_layout(root: Path) -> list[tuple[str, Path, Path]]:
+    """(split, images dir, labels dir): train/val folders, else the flat pulled layout (``all``).
+
+    Raises:
+        DatasetError: ``root`` has no images/ or labels/ folder.
+    """
+    split_dirs = [
+        (s, root / "images" / s, root / "labels" / s)
+        for s in SPLITS
+        if (root / "images" / s).is_dir() or (root / "labels" / s).is_dir()
+    ]
+    if split_dirs:
+        return split_dirs
+    if (root / "images").is_dir() or (root / "labels").is_dir():
+        return [("all", root / "images", root / "labels")]
+    raise DatasetError(
+        f"{root} has no images/ or labels/ folder",
+        hint="point at a dataset from `vigie dataset build` or a `vigie ls pull` folder",
+    )
+
+
+def dataset_names(root: Path, names: list[str] | None = None) -> list[str]:
+    """Class names: ``names``, else data.yaml, else classes.txt, else none."""
+    if names:
+        return names
+    if (root / "data.yaml").is_file():
+        return names_from_yaml((root / "data.yaml").read_text(encoding="utf-8"))
+    if (root / "classes.txt").is_file():
+        return read_names(root / "classes.txt")
+    return []

@@ -1,15 +1,18 @@
-"""Detect stage: load a detector (torch or ONNX Runtime) and run it over image folders."""
+"""Detect stage: load a detector (torch or ONNX Runtime), run it over image folders, export ONNX."""
 
 from vigie._api import make_stage_callable
 from vigie.detect.backends import OnnxDetector, TorchDetector, load_detector
+from vigie.detect.export import ExportResult, export_model
 from vigie.detect.pipeline import DetectResult, decode_image, detect, list_images
 
 __all__ = [
     "DetectResult",
+    "ExportResult",
     "OnnxDetector",
     "TorchDetector",
     "decode_image",
     "detect",
+    "export_model",
     "list_images",
     "load_detector",
 ]

@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from vigie.detect.export import model_load_error, onnx_path_for
+from vigie.detect.export import (
+    download_weights,
+    model_load_error,
+    onnx_path_for,
+    trained_weights,
+)
 from vigie.detect.postprocess import decode_predictions, letterbox, scale_boxes, to_tensor
 from vigie.errors import ConfigError, ModelError, require
 from vigie.types import Detections
@@ -41,12 +46,6 @@ def _check_images(images: list[Any]) -> None:
                 "a detector takes HxWx3 uint8 RGB arrays",
                 hint=f"got {type(img).__name__} {getattr(img, 'shape', '')}",
             )
-
-
-def _empty(names: dict[int, str], h: int, w: int) -> Detections:
-    return Detections(
-        np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64), names, w, h
-    )
 
 
 class TorchDetector:
@@ -183,7 +182,7 @@ class OnnxDetector:
                 h, w = b.orig_shape
                 rows = decode_predictions(pred, self.conf, self.iou, self.classes)
                 if not rows.shape[0]:
-                    out[i] = _empty(self.names, h, w)
+                    out[i] = Detections.empty(self.names, w, h)
                     continue
                 xyxy = scale_boxes(rows[:, :4], net_shape, b.orig_shape)
                 out[i] = Detections(
@@ -230,50 +229,32 @@ def load_detector(
         ModelError: the model cannot be found, exported or loaded.
         DependencyError: ultralytics / onnxruntime are not installed.
     """
-    from vigie.train import resolve_model
-
     if backend not in ("torch", "onnx"):
         raise ConfigError(f"unknown backend {backend!r}", hint="use torch or onnx")
-    if Path(str(model)).suffix.lower() == ".onnx" and Path(str(model)).is_file():
-        require("onnxruntime", "yolo")
-        onnx_file = Path(str(model)).resolve()
+    if Path(str(model)).suffix.lower() == ".onnx":  # ONNX Runtime alone: no torch, no ultralytics
+        onnx_file = Path(str(model)).expanduser()
+        if not onnx_file.is_file():
+            raise ModelError(
+                f"no such ONNX model: {model}", hint="write one with `vigie export --model M`"
+            )
+        require("onnxruntime", "onnx")
         return OnnxDetector(
-            onnx_file, conf=conf, iou=iou, imgsz=imgsz, classes=classes, device=device,
+            onnx_file.resolve(), conf=conf, iou=iou, imgsz=imgsz, classes=classes, device=device,
             label=onnx_file.name, threads=threads,
         )  # fmt: skip
     require("ultralytics", "yolo")
-    resolved = resolve_model(model, catalog)
-    if resolved.kind == "yaml":
-        raise ModelError(
-            f"{model} is an architecture without trained weights",
-            hint="detect with a trained .pt or a registered model name",
-        )
+    resolved = trained_weights(model, catalog, "detect")
     if backend == "torch":
         return TorchDetector(
             resolved.source, conf=conf, iou=iou, imgsz=imgsz, classes=classes, device=device,
             label=resolved.label,
         )  # fmt: skip
-    require("onnxruntime", "yolo")
+    require("onnxruntime", "onnx")
     if resolved.path is None:  # an official name: let ultralytics fetch it first
-        resolved = _download(resolved.source)
+        resolved = download_weights(resolved.source)
     assert resolved.path is not None
     onnx_file = onnx_path_for(resolved.path, imgsz)
     return OnnxDetector(
         onnx_file, conf=conf, iou=iou, imgsz=imgsz, classes=classes, device=device,
         label=resolved.label, threads=threads,
     )  # fmt: skip
-
-
-def _download(name: str) -> Any:
-    from vigie.train import ResolvedModel, ultralytics_offline
-
-    with ultralytics_offline():
-        from ultralytics.utils.downloads import attempt_download_asset
-
-        try:
-            path = Path(attempt_download_asset(name)).resolve()
-        except Exception as exc:
-            raise ModelError(f"cannot download {name}: {exc}") from None
-    if not path.is_file():
-        raise ModelError(f"cannot download {name}", hint="pass a local weights file")
-    return ResolvedModel("weights", str(path))

@@ -1,9 +1,13 @@
-"""ONNX export of ultralytics weights, done once and cached next to the weights.
+"""ONNX export of ultralytics weights: cached for ``--backend onnx``, or to a file of your choice.
 
 The cache file is ``<stem>.<sha256[:12]>.<imgsz>.onnx`` beside the .pt (or in
 ``~/.cache/vigie/onnx`` when that folder is read-only), so new weights under the same name or
 another input size get their own export. The export runs in a private temporary folder and the
 result is moved into place atomically, so concurrent runs never read a half-written model.
+
+:func:`export_model` (``vigie export``) writes the same export where asked, for a machine that
+runs ``vigie detect/track --model m.onnx`` with ONNX Runtime alone (no torch, no ultralytics),
+and records it on the model's registry entry.
 """
 
 from __future__ import annotations
@@ -13,9 +17,15 @@ import logging
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from vigie.errors import ModelError
+from vigie.errors import ConfigError, ModelError, require
+from vigie.files import write_atomic
+
+if TYPE_CHECKING:
+    from vigie.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
@@ -92,3 +102,111 @@ def _export(weights: Path, imgsz: int) -> Path:
     if not path.is_file():
         raise ModelError(f"the ONNX export of {weights.name} wrote no file")
     return path
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What :func:`export_model` wrote."""
+
+    path: Path
+    model: str  # the registry name, else the weights file name
+    imgsz: int
+    weights: Path
+    registered: str | None = None  # the registry entry the export was recorded on
+
+
+def export_model(
+    model: str | Path,
+    *,
+    format: str = "onnx",
+    imgsz: int = 640,
+    out: str | Path | None = None,
+    catalog: Catalog | None = None,
+) -> ExportResult:
+    """Export trained weights to ONNX (dynamic input size, class names in its metadata).
+
+    Args:
+        model: weights (.pt), a name from the catalog's model registry, or an official name.
+        format: only "onnx".
+        imgsz: the input size the export is made for (a dynamic-shape model either way).
+        out: the .onnx file to write (default: ``<weights stem>.onnx`` beside the weights);
+            the export is also kept in the ``--backend onnx`` cache (:func:`onnx_path_for`).
+        catalog: to resolve registry names; the export is recorded on the model's entry.
+
+    Raises:
+        ConfigError: another format, or an ``out`` that is not a .onnx file.
+        DependencyError: ultralytics or onnx missing (the ``yolo`` extra).
+        ModelError: the model cannot be found, loaded or exported.
+    """
+    if format != "onnx":
+        raise ConfigError(f"unknown export format {format!r}", hint="use --format onnx")
+    require("ultralytics", "yolo")
+    require("onnx", "yolo")
+    resolved = trained_weights(model, catalog, "export")
+    if resolved.path is None:
+        resolved = download_weights(resolved.source)
+    weights = Path(resolved.source).resolve()
+    target = Path(out) if out is not None else weights.with_suffix(".onnx")
+    if target.suffix.lower() != ".onnx":
+        raise ConfigError(f"--out {target} is not a .onnx file", hint="e.g. --out model.onnx")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    cached = onnx_path_for(weights, imgsz)  # the export --backend onnx uses, made once
+    if cached.resolve() != target.resolve():
+        write_atomic(target, cached.read_bytes())
+    registered = _record(catalog, resolved.registry_name, weights, target, imgsz)
+    return ExportResult(target.resolve(), resolved.label, imgsz, weights, registered)
+
+
+def _record(
+    catalog: Catalog | None, name: str | None, weights: Path, target: Path, imgsz: int
+) -> str | None:
+    if catalog is None:
+        return None
+    from vigie.catalog.models import find_model_by_weights, record_export
+
+    if name is None:
+        row = find_model_by_weights(catalog, weights)
+        name = row.name if row is not None else None
+    if name is not None:
+        record_export(catalog, name, "onnx", target, imgsz)
+    return name
+
+
+def trained_weights(model: str | Path, catalog: Catalog | None, use: str) -> Any:
+    """:func:`vigie.train.resolve_model`, refusing an architecture YAML (nothing trained yet).
+
+    Raises:
+        ModelError: not found, or an untrained architecture.
+    """
+    from vigie.train import resolve_model
+
+    resolved = resolve_model(model, catalog)
+    if resolved.kind == "yaml":
+        raise ModelError(
+            f"{model} is an architecture without trained weights",
+            hint=f"{use} with a trained .pt or a registered model name",
+        )
+    return resolved
+
+
+def download_weights(name: str) -> Any:
+    """Let ultralytics fetch an official weights name (only called when online).
+
+    Returns:
+        the :class:`vigie.train.ResolvedModel` of the downloaded file.
+
+    Raises:
+        ModelError: the download fails.
+    """
+    from vigie.train import ResolvedModel, ultralytics_offline
+
+    with ultralytics_offline():
+        from ultralytics.utils.downloads import attempt_download_asset
+
+        try:
+            path = Path(attempt_download_asset(name)).resolve()
+        except Exception as exc:
+            raise ModelError(f"cannot download {name}: {exc}") from None
+    if not path.is_file():
+        raise ModelError(f"cannot download {name}", hint="pass a local weights file")
+    return ResolvedModel("weights", str(path))

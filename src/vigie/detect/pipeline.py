@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from vigie.catalog import Catalog
+    from vigie.detect.coco import CocoResults
     from vigie.identity import MediaIdentity
     from vigie.types import Detections
 
@@ -48,6 +49,7 @@ class DetectResult:
     seconds: float = 0.0
     out: Path = Path(".")
     csv: Path | None = None
+    coco: Path | None = None  # the COCO results file (--coco)
     run_id: int | None = None
     model: str = ""
     backend: str = ""
@@ -186,6 +188,7 @@ class _Options:
     save_images: bool
     save_json: bool
     save_crops: bool
+    coco: CocoResults | None = None
 
 
 def _relative(path: Path, root: Path) -> Path:
@@ -229,6 +232,8 @@ def detect(
     save_json: bool = True,
     save_crops: bool = False,
     csv: bool = False,
+    coco: Path | str | None = None,
+    coco_gt: Path | str | None = None,
     db_url: str | None = None,
     catalog: Catalog | None = None,
     batch: int = 4,
@@ -246,6 +251,9 @@ def detect(
         classes: keep only these classes, by id or by name.
         recursive: also look into sub-folders (outputs mirror them).
         save_images, save_json, save_crops, csv: which outputs to write.
+        coco: also write the detections as a COCO results file here (pycocotools ``loadRes``);
+            see :mod:`vigie.detect.coco`.
+        coco_gt: a COCO dataset file giving the image and category ids of ``coco``.
         db_url: study database (SQLAlchemy URL) receiving ``yolo_image_detection`` rows for
             images whose identity is known (:func:`vigie.identity.identity_of`: the catalog's
             provenance, else the file name); each image's rows are replaced, no other's.
@@ -262,6 +270,7 @@ def detect(
         DatabaseError: the study database cannot be reached or written.
     """
     from vigie.detect.backends import load_detector
+    from vigie.detect.coco import CocoResults
     from vigie.detect.recording import Recorder
 
     if batch < 1 or workers < 1:
@@ -269,6 +278,7 @@ def detect(
     src = Path(source)
     paths = list_images(src, recursive)
     out_dir = output_dir(out)
+    coco_results = CocoResults.open(coco, coco_gt)
     outputs.sweep_partials(
         [out_dir / d for d in (outputs.IMAGES_DIR, outputs.JSONS_DIR, outputs.CROPS_DIR)]
     )
@@ -282,6 +292,7 @@ def detect(
         save_images,
         save_json,
         save_crops,
+        coco_results,
     )
     result = DetectResult(out=out_dir, model=detector.label, backend=detector.backend)
     recorder = Recorder(catalog, db_url, detector.label, src, config=_run_config(locals()))
@@ -297,6 +308,8 @@ def detect(
     if csv:
         result.csv = out_dir / outputs.CSV_NAME
         outputs.write_csv(result.csv, csv_rows)
+    if coco_results is not None:
+        result.coco = coco_results.write()
     result.study_rows = recorder.study_rows
     recorder.close(result, ok=True)
     return result
@@ -364,6 +377,8 @@ def _run(
                 result.detections += len(dets)
                 result.per_class.update(dets.names.get(int(c), str(int(c))) for c in dets.class_id)
                 csv_rows.extend(outputs.csv_rows(dec.path, dets, ident))
+                if opts.coco is not None:
+                    opts.coco.add(_relative(dec.path, opts.root), dets)
             failed = [(d.path, d.error or "cannot decode") for d in pending if d.image is None]
             for path, error in failed:
                 log.warning("skipped %s: %s", path, error)

@@ -98,7 +98,7 @@ def build_report(
             _studies(d.load_study_objects(catalog, platforms)),
         ),
         ("tracks", "Track timelines per video", _tracks(d.load_video_tracks(catalog))),
-        ("models", "Models: training curves and metrics", _models(d.load_models(catalog))),
+        ("models", "Models: training curves and metrics", _models(d.load_models(catalog), out)),
         ("health", "Download and capture health", _health(d.load_health(catalog))),
         ("samples", "Sample annotated images", _samples(d.load_samples(catalog, max_samples), out)),
     ]
@@ -253,7 +253,7 @@ _LOSSES = ("train/box_loss", "train/cls_loss", "train/dfl_loss", "val/box_loss",
 _METRICS = ("metrics/precision(B)", "metrics/recall(B)", "metrics/mAP50(B)", "metrics/mAP50-95(B)")
 
 
-def _models(models: list[d.ModelInfo]) -> str:
+def _models(models: list[d.ModelInfo], out: Path) -> str:
     if not models:
         return NO_DATA
     parts = []
@@ -278,7 +278,7 @@ def _models(models: list[d.ModelInfo]) -> str:
                     + "</div>"
                 )
         parts.append(f'<div class="grid">{"".join(charts)}</div>' if charts else NO_DATA)
-        parts.append(_metrics_table(m))
+        parts.append(_metrics_table(m) + d.plot_figures(m, out / "img"))
     return "".join(parts)
 
 

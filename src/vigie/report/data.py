@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from vigie.catalog import Catalog, media_items, runs, sources
-from vigie.report.models import ModelInfo, load_models, read_results_csv
+from vigie.report.models import ModelInfo, load_models, plot_figures, read_results_csv
 from vigie.report.query import has, log, safe, table
 from vigie.report.tracks import VideoTracks, load_video_tracks, study_tracks
 
@@ -36,6 +36,7 @@ __all__ = [
     "load_study_objects",
     "load_totals",
     "load_video_tracks",
+    "plot_figures",
     "read_results_csv",
     "study_platform_names",
 ]
@@ -99,14 +100,24 @@ def _latest_model(catalog: Catalog, where: Any) -> str | None:
 
 
 @safe(list)
-def load_camera_series(catalog: Catalog, max_points: int = 60) -> list[CameraSeries]:
-    """Counts per class over time per camera, from the detections of kept snapshots."""
+def load_camera_series(
+    catalog: Catalog,
+    max_points: int = 60,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[CameraSeries]:
+    """Counts per class over time per camera, from the detections of kept snapshots
+    (only of the snapshots taken from ``since`` to ``until``, when given: UTC)."""
     det = table("detections")
     if not has(det, "media_item_id", "model_name", "class_name"):
         return []
     assert det is not None
     is_camera = sources.c.kind == "camera"
     joined = media_items.join(sources, media_items.c.source_id == sources.c.id)
+    taken = func.coalesce(media_items.c.captured_at, media_items.c.created_at)
+    in_range = [taken >= since] if since is not None else []
+    in_range += [taken <= until] if until is not None else []
     result = []
     with catalog.engine.connect() as conn:
         cameras = conn.execute(select(sources.c.id, sources.c.name).where(is_camera)).all()
@@ -116,12 +127,14 @@ def load_camera_series(catalog: Catalog, max_points: int = 60) -> list[CameraSer
             shots = conn.execute(
                 select(media_items.c.id, media_items.c.captured_at, media_items.c.created_at)
                 .select_from(joined)
-                .where(media_items.c.source_id == source_id, media_items.c.status == "done")
+                .where(
+                    media_items.c.source_id == source_id, media_items.c.status == "done", *in_range
+                )
             ).all()
             counts = conn.execute(
                 select(det.c.media_item_id, det.c.class_name, func.count())
                 .select_from(det.join(media_items, det.c.media_item_id == media_items.c.id))
-                .where(media_items.c.source_id == source_id, det.c.model_name == model)
+                .where(media_items.c.source_id == source_id, det.c.model_name == model, *in_range)
                 .group_by(det.c.media_item_id, det.c.class_name)
             ).all()
         per_item: dict[int, dict[str, int]] = defaultdict(dict)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from vigie.catalog import Catalog
+from vigie.catalog.models import model_plots
 from vigie.report.query import has, log, safe, table
 
 
@@ -25,6 +26,7 @@ class ModelInfo:
     metrics: dict[str, Any]
     params: dict[str, Any]
     curves: dict[str, list[tuple[float, float]]]
+    plots: dict[str, Path] = field(default_factory=dict)  # training plots (vigie train --plots)
 
 
 @safe(list)
@@ -48,6 +50,7 @@ def load_models(catalog: Catalog) -> list[ModelInfo]:
                 metrics=m.get("metrics") or {},
                 params=params if isinstance(params, dict) else {},
                 curves=read_results_csv(_results_csv(Path(str(m["weights"])), params)),
+                plots=model_plots(m.get("metrics")),
             )
         )
     return out
@@ -86,3 +89,29 @@ def read_results_csv(path: Path) -> dict[str, list[tuple[float, float]]]:
         log.warning("report: cannot read %s: %s", path, exc)
         return {}
     return dict(curves)
+
+
+def plot_figures(m: ModelInfo, img_dir: Path) -> str:
+    """HTML figures of the model's training plots, copied into the report's ``img_dir``."""
+    import re
+    import shutil
+    from html import escape
+
+    figures = []
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", m.name)
+    for name, path in m.plots.items():
+        if not path.is_file() or path.suffix.lower() != ".png":
+            log.info("report: plot %s of %s is gone (%s)", name, m.name, path)
+            continue
+        dest = f"model_{stem}_{re.sub(r'[^A-Za-z0-9._-]+', '_', name)}.png"
+        try:
+            shutil.copyfile(path, img_dir / dest)
+        except OSError as exc:
+            log.warning("report: cannot copy %s: %s", path, exc)
+            continue
+        caption = escape(f"{name} of {m.name}")
+        figures.append(
+            f'<figure class="card plot"><img src="img/{dest}" alt="{caption}">'
+            f"<figcaption>{caption}</figcaption></figure>"
+        )
+    return f'<div class="grid">{"".join(figures)}</div>' if figures else ""

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vigie.errors import DatasetError, ModelError, require
+from vigie.errors import ConfigError, DatasetError, ModelError, require
 from vigie.train.models import resolve_model, ultralytics_offline
 
 if TYPE_CHECKING:
@@ -62,6 +62,7 @@ class TrainResult:
     ended_at: datetime
     params: dict[str, Any] = field(default_factory=dict)
     model_id: int | None = None
+    plots: dict[str, Path] = field(default_factory=dict)  # with plots: results, confusion_matrix...
 
     @property
     def duration(self) -> float:
@@ -76,6 +77,39 @@ class TrainResult:
 
 def _now() -> datetime:
     return datetime.now().astimezone()
+
+
+# arguments Vigie sets itself: an --arg for them would fight the registry's view of the run
+_RESERVED = {
+    "data": "--data",
+    "name": "--name",
+    "project": "--project",
+    "model": "--model",
+    "resume": "--resume",
+}
+# what ultralytics draws with plots=True that the report shows (the training batches are not)
+PLOT_PATTERNS = (
+    "results.png",
+    "confusion_matrix.png",
+    "confusion_matrix_normalized.png",
+    "*PR_curve.png",
+    "*F1_curve.png",
+    "*P_curve.png",
+    "*R_curve.png",
+)
+
+
+def _check_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    for key, flag in _RESERVED.items():
+        if key in overrides:
+            raise ConfigError(f"--arg {key}=... is set by Vigie", hint=f"use {flag} instead")
+    return dict(overrides)
+
+
+def find_plots(run_dir: Path) -> dict[str, Path]:
+    """The plots ultralytics wrote into ``run_dir`` (``{file stem: path}``, sorted by name)."""
+    found = {p.stem: p.resolve() for pattern in PLOT_PATTERNS for p in run_dir.glob(pattern)}
+    return dict(sorted(found.items()))
 
 
 _DATA_HINT = "give the data.yaml written by `vigie dataset build`"
@@ -191,6 +225,7 @@ def train(
     resume: bool = False,
     workers: int = 2,
     patience: int = 100,
+    plots: bool = False,
     overrides: Mapping[str, Any] | None = None,
     catalog: Catalog | None = None,
     callbacks: Mapping[str, Callable[[Any], None]] | None = None,
@@ -205,7 +240,10 @@ def train(
         epochs, imgsz, batch, device, workers, patience: ultralytics training arguments.
         project: folder of training runs.
         resume: continue the interrupted run ``project/name`` from its last.pt.
-        overrides: any other ultralytics training argument (lr0, mosaic, nbs...).
+        plots: keep ultralytics' plots (results.png, confusion matrix, PR/F1/P/R curves) in the
+            run folder and record them with the model (off: nothing is drawn).
+        overrides: any other ultralytics training argument (lr0, mosaic, nbs...); they win over
+            the arguments above (``plots`` included), except data, name, project, model, resume.
         catalog: registers the model and records the run.
         callbacks: ultralytics callbacks by event name (e.g. ``on_fit_epoch_end``).
 
@@ -214,9 +252,10 @@ def train(
 
     Raises:
         DatasetError: data.yaml missing or unusable; ModelError: model missing, training failed,
-        nothing to resume.
+        nothing to resume; ConfigError: an override of an argument Vigie sets itself.
     """
     require("ultralytics", "yolo")
+    extra = _check_overrides(overrides or {})
     data_path = _check_data(Path(data))
     project_dir = Path(project).resolve()
     params: dict[str, Any] = {
@@ -228,7 +267,8 @@ def train(
         "workers": workers,
         "patience": patience,
         "resume": resume,
-        **dict(overrides or {}),
+        "plots": plots,
+        **extra,
     }
     if resume:
         source = str(_resume_checkpoint(project_dir, name))
@@ -250,6 +290,7 @@ def train(
                 metrics=result.metrics_dict(),
                 params={**params, "duration_s": round(result.duration, 1)},
                 run_id=run_id,
+                plots=result.plots,
             )
     except BaseException as exc:
         if catalog is not None and run_id is not None:
@@ -291,14 +332,14 @@ def _train(
         try:
             for event, fn in (callbacks or {}).items():
                 yolo.add_callback(event, fn)
+            # one dict, so an --arg (plots=True, exist_ok...) replaces Vigie's value instead of
+            # colliding with it as a duplicate keyword
             yolo.train(
+                **{"exist_ok": True, **args},
                 data=str(data),
                 project=str(project),
                 name=name,
-                exist_ok=True,
-                plots=False,
                 resume=resume,
-                **args,
             )
         except (KeyboardInterrupt, ModelError):
             raise
@@ -331,4 +372,5 @@ def _train(
         started_at=started,
         ended_at=ended,
         params=dict(params),
+        plots=find_plots(project / name) if params.get("plots") else {},
     )
