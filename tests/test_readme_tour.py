@@ -100,7 +100,8 @@ class Tour:
         def run_once(dashboard: Dashboard) -> None:
             dashboard.start()
             try:
-                self.served.append(httpx.get(dashboard.url, timeout=30).status_code)
+                page = httpx.get(dashboard.url, timeout=30, follow_redirects=True)
+                self.served.append(page.status_code)
             finally:
                 dashboard.stop()
 
