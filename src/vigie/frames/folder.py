@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vigie.errors import ConfigError, MediaError, SourceError, output_dir
+from vigie.errors import ConfigError, MediaError, output_dir
 from vigie.frames.core import (
     Format,
     FramesResult,
@@ -33,28 +33,12 @@ from vigie.frames.core import (
 )
 from vigie.frames.select import Mode, Strategy
 from vigie.frames.write import safe_stem
+from vigie.media import list_media
 
 if TYPE_CHECKING:
     from vigie.catalog import Catalog
 
 log = logging.getLogger(__name__)
-
-VIDEO_SUFFIXES = frozenset(
-    {
-        ".mp4",
-        ".mov",
-        ".m4v",
-        ".avi",
-        ".mkv",
-        ".webm",
-        ".mpg",
-        ".mpeg",
-        ".ts",
-        ".wmv",
-        ".flv",
-        ".3gp",
-    }
-)
 
 Outcome = tuple["FramesResult | None", "str | None"]
 Job = tuple[Path, Selection, Path, str, int, int, int]
@@ -85,12 +69,8 @@ class FolderResult:
 
 
 def find_videos(folder: Path) -> list[Path]:
-    """Video files under ``folder`` (recursive, by extension), sorted."""
-    return sorted(
-        p
-        for p in Path(folder).rglob("*")
-        if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES and not p.name.startswith(".")
-    )
+    """Video files under ``folder`` (recursive, :data:`vigie.media.VIDEO_SUFFIXES`), sorted."""
+    return list_media(folder, "video", recursive=True, allow_empty=True)
 
 
 def output_folder(out: Path, folder: Path, video: Path) -> Path:
@@ -154,12 +134,7 @@ def extract_folder(
     check_output(fmt, quality)
     output_dir(out)
     started = time.perf_counter()
-    videos = find_videos(folder)
-    if not videos:
-        raise SourceError(
-            f"no video in {folder}",
-            hint="give a folder holding " + ", ".join(sorted(VIDEO_SUFFIXES)) + " files",
-        )
+    videos = list_media(folder, "video", recursive=True)
     cpus = os.cpu_count() or 1
     workers = max(1, min(workers or cpus, len(videos) or 1))
     threads = max(1, cpus // workers)
