@@ -69,8 +69,12 @@ class FolderResult:
 
 
 def find_videos(folder: Path) -> list[Path]:
-    """Video files under ``folder`` (recursive, :data:`vigie.media.VIDEO_SUFFIXES`), sorted."""
-    return list_media(folder, "video", recursive=True, allow_empty=True)
+    """Video files under ``folder`` (recursive, :data:`vigie.media.VIDEO_SUFFIXES`), sorted.
+
+    Raises:
+        SourceError: ``folder`` does not exist or holds no video.
+    """
+    return list_media(folder, "video", recursive=True)
 
 
 def output_folder(out: Path, folder: Path, video: Path) -> Path:
@@ -134,7 +138,7 @@ def extract_folder(
     check_output(fmt, quality)
     output_dir(out)
     started = time.perf_counter()
-    videos = list_media(folder, "video", recursive=True)
+    videos = find_videos(folder)
     cpus = os.cpu_count() or 1
     workers = max(1, min(workers or cpus, len(videos) or 1))
     threads = max(1, cpus // workers)
