@@ -25,7 +25,7 @@ from vigie.media.registry import (
     kind_of,
     list_media,
 )
-from vigie.media.validate import MediaInfo, validate_media
+from vigie.media.validate import MediaInfo, is_image_body, validate_media
 from vigie.media.video import VideoInfo, normalise_rotation, open_video
 from vigie.media.writer import VideoWriter
 
@@ -47,6 +47,7 @@ __all__ = [
     "class_color",
     "decode_image",
     "info_as_dict",
+    "is_image_body",
     "iter_target_frames",
     "kind_of",
     "list_media",

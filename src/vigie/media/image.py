@@ -74,8 +74,12 @@ def check_image(
                     im.load()
     except InvalidMediaError:
         raise
-    except UnidentifiedImageError:
-        raise InvalidMediaError("not_media", "not an allowed image (JPEG, PNG, GIF, WEBP)") from None
+    except UnidentifiedImageError as exc:
+        if fmt is None:  # nothing said it was an image: it is not one we accept
+            raise InvalidMediaError(
+                "not_media", "not an allowed image (JPEG, PNG, GIF, WEBP)"
+            ) from None
+        raise InvalidMediaError("corrupt_media", f"{fmt.lower()} does not decode: {exc}") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise InvalidMediaError("too_many_pixels", str(exc)) from None
     except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError... on bad data
