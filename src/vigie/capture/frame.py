@@ -7,7 +7,6 @@ body is rejected with a reason instead of being stored.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import warnings
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from PIL import Image, UnidentifiedImageError
 
 from vigie.dedup import hashes_pil
+from vigie.media import sha256_bytes
 
 ALLOWED_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "GIF": ".gif", "WEBP": ".webp"}
 
@@ -96,6 +96,6 @@ def inspect_frame(data: bytes, max_pixels: int) -> Frame:
         format=fmt,
         width=width,
         height=height,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256_bytes(data),
         hashes=hashes,
     )

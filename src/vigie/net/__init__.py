@@ -1,6 +1,6 @@
 """The one network layer: a guarded HTTP client and a retry policy, for every stage that fetches.
 
-- :func:`async_client` / :func:`client`: httpx clients whose every connection is checked
+- :func:`async_client` / :func:`sync_client`: httpx clients whose every connection is checked
   against an :class:`AddressPolicy` (the address actually connected to, at every redirect hop,
   with no second resolution), http/https only, connect/read timeouts;
   :func:`aiter_capped` / :func:`read_capped` read a body within a size cap and a deadline;
@@ -12,14 +12,15 @@ addresses unless allowed (:data:`PUBLIC_ONLY`); capture connects anywhere (:data
 """
 
 from vigie.net.client import (
+    MAX_REDIRECTS,
     BodyError,
     aiter_capped,
     announced_size,
     aread_capped,
     async_client,
-    client,
     iter_capped,
     read_capped,
+    sync_client,
 )
 from vigie.net.policy import (
     ANY_ADDRESS,
@@ -43,6 +44,7 @@ from vigie.net.retry import (
 
 __all__ = [
     "ANY_ADDRESS",
+    "MAX_REDIRECTS",
     "PUBLIC_ONLY",
     "AddressPolicy",
     "Attempts",
@@ -58,11 +60,11 @@ __all__ = [
     "backoff",
     "call_with_retries",
     "check_scheme",
-    "client",
     "is_transient_error",
     "is_transient_status",
     "iter_capped",
     "parse_retry_after",
     "read_capped",
     "retry_after_of",
+    "sync_client",
 ]

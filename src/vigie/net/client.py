@@ -1,6 +1,6 @@
 """The one guarded HTTP client, and reading a body within a size cap and a deadline.
 
-:func:`async_client` and :func:`client` build httpx clients on the guarded transports of
+:func:`async_client` and :func:`sync_client` build httpx clients on the guarded transports of
 :mod:`vigie.net.transport`: http/https only, every connection checked against an
 :class:`~vigie.net.policy.AddressPolicy`, connect and read timeouts, no proxies or cookies taken
 from the environment, TLS verified with one shared context. Redirects are followed one hop at a
@@ -79,7 +79,7 @@ def async_client(
     )
 
 
-def client(
+def sync_client(
     policy: AddressPolicy = PUBLIC_ONLY,
     *,
     connections: int = 10,
