@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from vigie.capture.fetch import FetchFailed, fetch_snapshot
-from vigie.capture.frame import ALLOWED_FORMATS, Frame, FrameRejected, inspect_frame
+from vigie.capture.frame import Frame, FrameRejected, inspect_frame
 from vigie.capture.registry import Camera
 from vigie.capture.schedule import Grid
 from vigie.capture.state import CameraState, CameraStats, last_kept_frame
@@ -24,6 +24,7 @@ from vigie.config import CaptureSettings
 from vigie.dedup import hamming, int_to_hex
 from vigie.errors import output_dir
 from vigie.files import sweep_parts, write_atomic
+from vigie.media import IMAGE_FORMATS
 from vigie.net import ANY_ADDRESS, async_client
 from vigie.types import ItemStatus, MediaItem, MediaKind, RunCounts
 
@@ -182,7 +183,7 @@ class Runner:
         st.last_stamp = stamp
         while True:
             stem = stamp if st.seq == 0 else f"{stamp}_{st.seq}"
-            if not any((st.folder / f"{stem}{ext}").exists() for ext in ALLOWED_FORMATS.values()):
+            if not any((st.folder / f"{stem}{ext}").exists() for ext in set(IMAGE_FORMATS.values())):
                 return stem
             st.seq += 1
 

@@ -8,7 +8,6 @@ result is moved into place atomically, so concurrent runs never read a half-writ
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -16,17 +15,14 @@ import tempfile
 from pathlib import Path
 
 from vigie.errors import ModelError
+from vigie.media import sha256_file
 
 log = logging.getLogger(__name__)
 
 
 def weights_digest(path: Path) -> str:
     """First 12 hex digits of the SHA-256 of a file."""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()[:12]
+    return sha256_file(path)[:12]
 
 
 def model_load_error(source: str | Path, exc: BaseException) -> ModelError:

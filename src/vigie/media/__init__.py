@@ -15,7 +15,13 @@ PyAV, NumPy, Pillow and OpenCV are imported inside the functions that use them.
 from vigie.media.decode import DecodeStats, iter_target_frames
 from vigie.media.draw import annotate, class_color, track_color
 from vigie.media.hashing import sha256_bytes, sha256_file
-from vigie.media.image import IMAGE_FORMATS, InvalidMediaError, check_image, decode_image, upright
+from vigie.media.image import (
+    IMAGE_FORMATS,
+    IMAGE_OPENERS,
+    InvalidMediaError,     check_image,
+    decode_image,
+    upright,
+)
 from vigie.media.probe import FrameIndex, info_as_dict, probe, scan, scan_container
 from vigie.media.reader import DecodedFrame, FrameReader
 from vigie.media.registry import (
@@ -31,6 +37,7 @@ from vigie.media.writer import VideoWriter
 
 __all__ = [
     "IMAGE_FORMATS",
+    "IMAGE_OPENERS",
     "IMAGE_SUFFIXES",
     "MEDIA_SUFFIXES",
     "VIDEO_SUFFIXES",

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 # Pillow format names allowed, and the suffix a file of that format is written with
 IMAGE_FORMATS = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "GIF": ".gif", "WEBP": ".webp"}
 # the Pillow openers to try (the JPEG opener also opens MPO files, as MPO)
-_OPENERS = ("JPEG", "PNG", "GIF", "WEBP")
+IMAGE_OPENERS = ("JPEG", "PNG", "GIF", "WEBP")
 
 
 class InvalidMediaError(Exception):
@@ -58,7 +58,7 @@ def check_image(
 
     if not data:
         raise InvalidMediaError("empty_body", "the body is empty")
-    formats = [fmt] if fmt else list(_OPENERS)
+    formats = [fmt] if fmt else list(IMAGE_OPENERS)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

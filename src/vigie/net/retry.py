@@ -150,7 +150,7 @@ def call_with_retries(
     policy: RetryPolicy,
     *,
     rng: random.Random | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
 ) -> T:
     """Call ``attempt(seconds of budget left)`` until it returns, retrying transient errors.
 
@@ -168,4 +168,4 @@ def call_with_retries(
             delay = state.wait(getattr(exc, "retry_after", None))
             if delay is None:
                 raise
-            sleep(delay)
+            (sleep or time.sleep)(delay)
