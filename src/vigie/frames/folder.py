@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -77,13 +78,25 @@ def find_videos(folder: Path) -> list[Path]:
     return list_media(folder, "video", recursive=True)
 
 
-def output_folder(out: Path, folder: Path, video: Path) -> Path:
-    """``out/<video path relative to folder, flattened>``: unique per video, stable across runs."""
+def output_folder(out: Path, folder: Path, video: Path, keep_suffix: bool = False) -> Path:
+    """``out/<video path relative to folder, flattened>``: unique per video, stable across runs.
+
+    ``keep_suffix`` names it after the suffix too (``clip_ts``), for videos whose names differ
+    only by their container (``clip.mp4`` and ``clip.ts``): each keeps its own frames.
+    """
     try:
         rel = video.relative_to(folder)
     except ValueError:
         rel = Path(video.name)
-    return out / safe_stem("__".join(rel.with_suffix("").parts), limit=120)
+    name = "__".join(rel.with_suffix("").parts)
+    if keep_suffix and rel.suffix:
+        name += "_" + rel.suffix.lstrip(".").lower()
+    return out / safe_stem(name, limit=120)
+
+
+def _folder_of(out: Path, folder: Path, video: Path, shared: Counter[Path]) -> Path:
+    plain = output_folder(out, folder, video)
+    return output_folder(out, folder, video, keep_suffix=True) if shared[plain] > 1 else plain
 
 
 def _work(
@@ -143,8 +156,10 @@ def extract_folder(
     workers = max(1, min(workers or cpus, len(videos) or 1))
     threads = max(1, cpus // workers)
     writers = max(1, min(4, cpus // workers))
+    shared = Counter(output_folder(out, folder, v) for v in videos)
     jobs: dict[Path, Job] = {
-        v: (v, sel, output_folder(out, folder, v), fmt, quality, threads, writers) for v in videos
+        v: (v, sel, _folder_of(out, folder, v, shared), fmt, quality, threads, writers)
+        for v in videos
     }
     outcomes: dict[Path, tuple[FramesResult | None, str | None]] = {}
 
