@@ -156,11 +156,10 @@ class ImageFetcher:
 
         try:
             return net.call_with_retries(attempt, self.retry)
-        except net.BodyError as exc:
+        except (net.GaveUp, net.BodyError) as exc:
             raise FetchError(str(exc)) from None
-        except (net.RetryableStatus, httpx.HTTPError) as exc:
-            what = str(exc) if isinstance(exc, net.RetryableStatus) else exc.__class__.__name__
-            raise FetchError(f"gave up after {self.retry.retries + 1} attempts: {what}") from None
+        except httpx.HTTPError as exc:  # a final one (bad URL, unsupported protocol...)
+            raise FetchError(f"{exc.__class__.__name__}: {exc}") from None
 
     @staticmethod
     def _body(resp: Any, url: str) -> bytes:

@@ -32,6 +32,7 @@ from vigie.net.policy import (
 )
 from vigie.net.retry import (
     Attempts,
+    GaveUp,
     RetryableStatus,
     RetryPolicy,
     backoff,
@@ -50,6 +51,7 @@ __all__ = [
     "Attempts",
     "BlockedAddressError",
     "BodyError",
+    "GaveUp",
     "RetryPolicy",
     "RetryableStatus",
     "address_allowed",

@@ -125,7 +125,7 @@ class Attempts:
         no retry is left (``why_stopped`` says which limit was reached)."""
         p = self.policy
         if self.count > p.retries:
-            self.why_stopped = f"{self.count} attempts"
+            self.why_stopped = f"no retry left after {p.retries}"
             return None
         delay = backoff(self.count, p.base, p.cap, self.rng)
         if retry_after is not None:
@@ -145,6 +145,16 @@ class RetryableStatus(Exception):
         self.retry_after = retry_after_of(resp, retry_after_max)
 
 
+class GaveUp(Exception):
+    """Transient failures went on until no retry was left; ``last`` is the last one."""
+
+    def __init__(self, last: BaseException, attempts: Attempts) -> None:
+        what = str(last) or last.__class__.__name__
+        super().__init__(f"gave up after {attempts.count} attempts ({attempts.why_stopped}): {what}")
+        self.last = last
+        self.attempts = attempts.count
+
+
 def call_with_retries(
     attempt: Callable[[float], T],
     policy: RetryPolicy,
@@ -155,7 +165,8 @@ def call_with_retries(
     """Call ``attempt(seconds of budget left)`` until it returns, retrying transient errors.
 
     Raises:
-        the last exception, when it is final or no retry is left.
+        GaveUp: transient failures until no retry was left (count or budget).
+        Exception: the first final one, as it is.
     """
     state = policy.attempts(rng)
     while True:
@@ -167,5 +178,5 @@ def call_with_retries(
                 raise
             delay = state.wait(getattr(exc, "retry_after", None))
             if delay is None:
-                raise
+                raise GaveUp(exc, state) from exc
             (sleep or time.sleep)(delay)
