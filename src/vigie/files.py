@@ -54,7 +54,9 @@ def sweep_parts(folders: Path | Iterable[Path], *, recursive: bool = False) -> i
     for folder in [folders] if isinstance(folders, Path) else folders:
         if not folder.is_dir():
             continue
-        for stale in folder.rglob("*" + PART_SUFFIX) if recursive else folder.glob("*" + PART_SUFFIX):
+        for stale in (
+            folder.rglob("*" + PART_SUFFIX) if recursive else folder.glob("*" + PART_SUFFIX)
+        ):
             with contextlib.suppress(OSError):
                 stale.unlink()
                 removed += 1

@@ -14,7 +14,11 @@ def grey(width: int = 200, height: int = 120) -> np.ndarray:
 
 def test_boxes_are_outlined_in_their_colour_with_a_label_tab_above() -> None:
     image = grey()
-    out = np.asarray(annotate(image, [(40, 50, 100, 100)], labels=["Car 0.91"], colors=[(255, 0, 0)], thickness=2))
+    out = np.asarray(
+        annotate(
+            image, [(40, 50, 100, 100)], labels=["Car 0.91"], colors=[(255, 0, 0)], thickness=2
+        )
+    )
     assert tuple(out[75, 40]) == (255, 0, 0) and tuple(out[75, 99]) == (255, 0, 0)  # sides
     assert tuple(out[75, 70]) == (90, 90, 90)  # inside untouched
     tab = out[38:50, 40:60]

@@ -11,8 +11,14 @@ from PIL import Image
 
 from tests.media.clips import shows, write_clip
 from vigie.frames import extract_frames
-from vigie.media import DecodeStats, FrameReader, iter_target_frames, open_video, probe
-from vigie.media import scan_container
+from vigie.media import (
+    DecodeStats,
+    FrameReader,
+    iter_target_frames,
+    open_video,
+    probe,
+    scan_container,
+)
 
 FRAMES = 60
 

@@ -79,7 +79,7 @@ def test_backoff_is_exponential_with_full_jitter_and_a_cap() -> None:
     rng = random.Random(1)
     waits = [[backoff(n, 0.5, 4.0, rng) for _ in range(200)] for n in (1, 2, 3, 4, 5)]
     for n, (ws, ceiling) in enumerate(zip(waits, (0.5, 1.0, 2.0, 4.0, 4.0), strict=True)):
-        assert 0.0 <= min(ws) and max(ws) <= ceiling, n
+        assert min(ws) >= 0.0 and max(ws) <= ceiling, n
         assert max(ws) > 0.8 * ceiling  # full jitter spreads over the whole range
 
 
@@ -101,9 +101,7 @@ def test_attempts_stop_after_the_retries_or_the_budget() -> None:
 
 def test_call_with_retries_waits_what_the_server_asks_then_succeeds() -> None:
     slept: list[float] = []
-    answers = iter(
-        [httpx.Response(429, headers={"Retry-After": "7"}), httpx.Response(503), None]
-    )
+    answers = iter([httpx.Response(429, headers={"Retry-After": "7"}), httpx.Response(503), None])
 
     def attempt(budget: float) -> str:
         resp = next(answers)
@@ -121,7 +119,9 @@ def test_persistent_transient_errors_end_in_gave_up() -> None:
     def attempt(budget: float) -> None:
         raise httpx.ConnectError("refused")
 
-    with pytest.raises(GaveUp, match=r"after 3 attempts \(no retry left after 2\): refused") as info:
+    with pytest.raises(
+        GaveUp, match=r"after 3 attempts \(no retry left after 2\): refused"
+    ) as info:
         call_with_retries(attempt, RetryPolicy(retries=2), sleep=lambda s: None)
     assert isinstance(info.value.last, httpx.ConnectError)
 
@@ -163,7 +163,7 @@ def test_the_fetcher_gives_up_when_retry_after_overruns_its_budget(
     monkeypatch.setattr("vigie.net.retry.time.sleep", slept.append)
     url = fault_server.route("/busy.jpg", Reply(status=429, headers={"Retry-After": "3600"}))
     fetcher = ImageFetcher(None, None, allow_private=True, timeout=1.0, retries=5)
-    with pytest.raises(FetchError, match="gave up.*HTTP 429"):
+    with pytest.raises(FetchError, match=r"gave up.*HTTP 429"):
         fetcher.fetch(url)
     fetcher.close()
     assert fault_server.hits("/busy.jpg") == 1 and slept == []

@@ -183,7 +183,9 @@ class Runner:
         st.last_stamp = stamp
         while True:
             stem = stamp if st.seq == 0 else f"{stamp}_{st.seq}"
-            if not any((st.folder / f"{stem}{ext}").exists() for ext in set(IMAGE_FORMATS.values())):
+            if not any(
+                (st.folder / f"{stem}{ext}").exists() for ext in set(IMAGE_FORMATS.values())
+            ):
                 return stem
             st.seq += 1
 

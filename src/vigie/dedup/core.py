@@ -20,6 +20,7 @@ from vigie.media import list_media
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class DuplicateGroup:
     """One group of near-duplicate images: the one kept and the others."""

@@ -29,6 +29,7 @@ from vigie.demo.study import study_db_url
 from vigie.media import kind_of, list_media
 from vigie.types import MediaKind
 
+
 def scene(ctx: _Ctx) -> str:
     clips = training_clips(ctx)
     preview = ctx.out / "scene" / "preview.jpg"

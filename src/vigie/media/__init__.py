@@ -18,7 +18,8 @@ from vigie.media.hashing import sha256_bytes, sha256_file
 from vigie.media.image import (
     IMAGE_FORMATS,
     IMAGE_OPENERS,
-    InvalidMediaError,     check_image,
+    InvalidMediaError,
+    check_image,
     decode_image,
     upright,
 )

@@ -108,7 +108,8 @@ def validate_video(path: Path, fmt: str) -> MediaInfo:
             raise InvalidMediaError("corrupt_media", "no decodable video frame")
         if info.header_frame_count and len(index) < info.header_frame_count:
             raise InvalidMediaError(
-                "truncated_media", f"{len(index)} of {info.header_frame_count} video packets present"
+                "truncated_media",
+                f"{len(index)} of {info.header_frame_count} video packets present",
             )
         return MediaInfo(
             MediaKind.VIDEO,

@@ -150,7 +150,9 @@ class GaveUp(Exception):
 
     def __init__(self, last: BaseException, attempts: Attempts) -> None:
         what = str(last) or last.__class__.__name__
-        super().__init__(f"gave up after {attempts.count} attempts ({attempts.why_stopped}): {what}")
+        super().__init__(
+            f"gave up after {attempts.count} attempts ({attempts.why_stopped}): {what}"
+        )
         self.last = last
         self.attempts = attempts.count
 

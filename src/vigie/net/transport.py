@@ -227,7 +227,7 @@ async def _open(
 
 
 class _AsyncBody(httpx.AsyncByteStream):
-    def __init__(self, stream: AsyncIterator[bytes] | Any, request: httpx.Request) -> None:
+    def __init__(self, stream: Any, request: httpx.Request) -> None:
         self._stream, self._request = stream, request
 
     async def __aiter__(self) -> AsyncIterator[bytes]:

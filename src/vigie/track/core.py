@@ -271,9 +271,7 @@ def _analyse(
     detector, opts, progress = ctx.detector, ctx.opts, ctx.progress
     tracker = make_tracker(opts.tracker, **_tracker_params(opts, info))
     select = selector(opts, opts.stride)
-    reader = FrameReader(
-        path, select, maxsize=2 * opts.batch, seek=opts.start, index=frame_index
-    )
+    reader = FrameReader(path, select, maxsize=2 * opts.batch, seek=opts.start, index=frame_index)
     index: list[int] = []
     times: list[float] = []
     total = info.expected_frames
