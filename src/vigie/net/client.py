@@ -14,6 +14,7 @@ import functools
 import ssl
 import time
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 
@@ -41,11 +42,26 @@ def ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context(trust_env=False)
 
 
-def _settings(
-    connections: int, connect_timeout: float, read_timeout: float
-) -> tuple[httpx.Limits, httpx.Timeout]:
+def _options(
+    transport: type[GuardedAsyncTransport | GuardedTransport],
+    policy: AddressPolicy,
+    connections: int,
+    timeouts: tuple[float, float],
+    headers: dict[str, str] | None,
+    redirects: tuple[bool, int],
+) -> dict[str, Any]:
+    """What both clients are built with: the guarded transport, timeouts, nothing from the
+    environment (proxies, netrc), raw bodies."""
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    return limits, httpx.Timeout(read_timeout, connect=connect_timeout, pool=None)
+    connect, read = timeouts
+    return {
+        "transport": transport(policy, ssl_context(), limits),
+        "timeout": httpx.Timeout(read, connect=connect, pool=None),
+        "follow_redirects": redirects[0],
+        "max_redirects": redirects[1],
+        "trust_env": False,
+        "headers": {**IDENTITY, **(headers or {})},
+    }
 
 
 def async_client(
@@ -68,14 +84,9 @@ def async_client(
         headers: sent with every request (a User-Agent...).
         follow_redirects, max_redirects: let httpx follow redirects (each hop checked).
     """
-    limits, timeout = _settings(connections, connect_timeout, read_timeout)
+    timeouts, redirects = (connect_timeout, read_timeout), (follow_redirects, max_redirects)
     return httpx.AsyncClient(
-        transport=GuardedAsyncTransport(policy, ssl_context(), limits),
-        timeout=timeout,
-        follow_redirects=follow_redirects,
-        max_redirects=max_redirects,
-        trust_env=False,
-        headers={**IDENTITY, **(headers or {})},
+        **_options(GuardedAsyncTransport, policy, connections, timeouts, headers, redirects)
     )
 
 
@@ -90,14 +101,9 @@ def sync_client(
     max_redirects: int = MAX_REDIRECTS,
 ) -> httpx.Client:
     """A blocking httpx client whose every connection ``policy`` checks (see :func:`async_client`)."""
-    limits, timeout = _settings(connections, connect_timeout, read_timeout)
+    timeouts, redirects = (connect_timeout, read_timeout), (follow_redirects, max_redirects)
     return httpx.Client(
-        transport=GuardedTransport(policy, ssl_context(), limits),
-        timeout=timeout,
-        follow_redirects=follow_redirects,
-        max_redirects=max_redirects,
-        trust_env=False,
-        headers={**IDENTITY, **(headers or {})},
+        **_options(GuardedTransport, policy, connections, timeouts, headers, redirects)
     )
 
 

@@ -70,6 +70,15 @@ def _core_request(request: httpx.Request) -> httpcore.Request:
     )
 
 
+def _pool_options(ssl_context: ssl.SSLContext, limits: httpx.Limits) -> dict[str, Any]:
+    return {
+        "ssl_context": ssl_context,
+        "max_connections": limits.max_connections,
+        "max_keepalive_connections": limits.max_keepalive_connections,
+        "keepalive_expiry": limits.keepalive_expiry,
+    }
+
+
 def _resolved(host: str, policy: AddressPolicy, infos: list[Any]) -> list[str]:
     """The addresses of ``host`` the policy allows, in resolver order; raise if none."""
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
@@ -247,11 +256,7 @@ class GuardedAsyncTransport(httpx.AsyncBaseTransport):
         self, policy: AddressPolicy, ssl_context: ssl.SSLContext, limits: httpx.Limits
     ) -> None:
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedAsyncBackend(policy),
+            network_backend=GuardedAsyncBackend(policy), **_pool_options(ssl_context, limits)
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -336,11 +341,7 @@ class GuardedTransport(httpx.BaseTransport):
         self, policy: AddressPolicy, ssl_context: ssl.SSLContext, limits: httpx.Limits
     ) -> None:
         self._pool = httpcore.ConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedBackend(policy),
+            network_backend=GuardedBackend(policy), **_pool_options(ssl_context, limits)
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
