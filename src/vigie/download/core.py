@@ -14,7 +14,6 @@ from typing import Any
 from vigie.catalog import Catalog
 from vigie.config import Settings, load_settings
 from vigie.download.failures import write_failure_logs
-from vigie.download.finish import sweep_parts
 from vigie.download.jobs import (
     JobList,
     from_catalog_rows,
@@ -26,6 +25,7 @@ from vigie.download.model import ITEMS_KEPT_UP_TO, DownloadResult, ItemResult, L
 from vigie.download.parallel import process_count, run_in_processes
 from vigie.download.runner import Runner
 from vigie.errors import ConfigError, SourceError
+from vigie.files import sweep_parts
 from vigie.types import ItemStatus
 
 log = logging.getLogger(__name__)

@@ -12,6 +12,7 @@ from typing import Any
 
 from vigie.download.safety import name_from_url, safe_filename, unique_name
 from vigie.errors import SourceError
+from vigie.media import kind_of
 from vigie.types import MediaKind
 
 
@@ -118,19 +119,6 @@ def read_manifest(path: Path, study: int | None = None) -> JobList:
     return _dedupe(jobs, label=str(sid) if sid is not None else path.stem, study=sid)
 
 
-VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".mkv")
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
-
-
-def _kind_from_name(name: str) -> MediaKind:
-    lower = name.lower()
-    if lower.endswith(VIDEO_SUFFIXES):
-        return MediaKind.VIDEO
-    if lower.endswith(IMAGE_SUFFIXES):
-        return MediaKind.IMAGE
-    return MediaKind.UNKNOWN
-
-
 def read_url_list(path: Path, out: Path, study: int | None = None) -> JobList:
     """Jobs from a file of URLs (one per line; blank lines and ``#`` comments skipped), such as
     the seed's ``aws_links.txt`` / ``twitter_links.txt``.
@@ -161,7 +149,7 @@ def read_url_list(path: Path, out: Path, study: int | None = None) -> JobList:
             key=f"url:{digest}",
             url=url,
             filename=name,
-            kind=_kind_from_name(name),
+            kind=kind_of(name),
             study_id=study,
             fixed_name=False,
         )
