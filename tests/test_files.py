@@ -32,3 +32,14 @@ def test_failed_write_leaves_neither_part_nor_a_changed_file(
         write_atomic(target, b"new")
     assert target.read_bytes() == b"old"
     assert not (tmp_path / "x.jpg.part").exists()
+
+
+def test_sweep_parts_removes_what_a_killed_run_left(tmp_path: Path) -> None:
+    from vigie.files import sweep_parts
+
+    (tmp_path / "a" / "deep").mkdir(parents=True)
+    for name in ("a/x.jpg.part", "a/deep/y.json.part", "a/keep.jpg"):
+        (tmp_path / name).write_bytes(b"1")
+    assert sweep_parts(tmp_path / "a") == 1
+    assert sweep_parts([tmp_path / "a", tmp_path / "missing"], recursive=True) == 1
+    assert [p.name for p in (tmp_path / "a").rglob("*") if p.is_file()] == ["keep.jpg"]

@@ -2,13 +2,18 @@
 
 Every stage writes through :func:`write_atomic`: the bytes go to ``<name>.part`` in the target
 folder, then ``os.replace`` puts them under the final name; on any failure the ``.part`` is
-removed and the error goes on.
+removed and the error goes on. A run that was killed leaves ``.part`` files behind:
+:func:`sweep_parts` removes them when the next run starts.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterable
 from pathlib import Path
+
+PART_SUFFIX = ".part"
 
 
 def write_atomic(path: Path, data: bytes | str, *, durable: bool = False) -> Path:
@@ -23,7 +28,7 @@ def write_atomic(path: Path, data: bytes | str, *, durable: bool = False) -> Pat
         ``path``.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
+    part = path.with_name(path.name + PART_SUFFIX)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
         with open(part, "wb") as fh:
@@ -36,3 +41,23 @@ def write_atomic(path: Path, data: bytes | str, *, durable: bool = False) -> Pat
         part.unlink(missing_ok=True)
         raise
     return path
+
+
+def sweep_parts(folders: Path | Iterable[Path], *, recursive: bool = False) -> int:
+    """Delete the ``*.part`` files an interrupted run left in ``folders``; return how many.
+
+    Args:
+        folders: one folder or several; a folder that does not exist is skipped.
+        recursive: also sweep their sub-folders.
+    """
+    removed = 0
+    for folder in [folders] if isinstance(folders, Path) else folders:
+        if not folder.is_dir():
+            continue
+        for stale in (
+            folder.rglob("*" + PART_SUFFIX) if recursive else folder.glob("*" + PART_SUFFIX)
+        ):
+            with contextlib.suppress(OSError):
+                stale.unlink()
+                removed += 1
+    return removed

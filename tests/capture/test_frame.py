@@ -4,8 +4,8 @@ import pytest
 
 from tests.capture.helpers import HTML_ERROR, frames, png_bomb, truncated
 from tests.fixtures.media import png_bytes
-from vigie.capture.fetch import parse_retry_after
 from vigie.capture.frame import FrameRejected, inspect_frame
+from vigie.net import parse_retry_after
 
 
 @pytest.mark.parametrize(
@@ -34,8 +34,8 @@ def test_inspect_frame_decodes_and_hashes_jpeg_and_png() -> None:
 
 
 def test_parse_retry_after_seconds_date_garbage_and_cap() -> None:
-    assert parse_retry_after("5", 3600) == 5
-    assert parse_retry_after("999999", 60) == 60
-    assert parse_retry_after("soon", 60) is None
-    assert parse_retry_after(None, 60) is None
-    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 60) == 0  # in the past
+    assert parse_retry_after("5", cap=3600) == 5
+    assert parse_retry_after("999999", cap=60) == 60
+    assert parse_retry_after("soon", cap=60) is None
+    assert parse_retry_after(None, cap=60) is None
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", cap=60) == 0  # in the past

@@ -132,8 +132,8 @@ CASES: list[tuple[str, int, str]] = [
     ("dedup {root}/bad", 3, "unreadable"),
     ("dedup {root}/bad --move-to {root}/gt.txt", 1, "not a folder"),
     # detect
-    ("detect {root}/nope --model {root}/garbage.pt", 1, "no such folder"),
-    ("detect {root}/empty --model {root}/garbage.pt", 1, "no jpg/jpeg/png/webp image"),
+    ("detect {root}/nope --model {root}/garbage.pt", 1, "does not exist"),
+    ("detect {root}/empty --model {root}/garbage.pt", 1, "no image in"),
     ("detect {root}/bad --model {root}/nope.pt", 1, "model not found"),
     ("detect {root}/bad --model {root}/garbage.pt", 1, "not a loadable checkpoint"),
     ("detect {root}/bad --model {root}/garbage.pt --backend torch", 1, "not a loadable"),

@@ -71,7 +71,7 @@ def test_detect_errors_are_one_line(
     monkeypatch.setenv("VIGIE_OFFLINE", "1")
     (tmp_path / "imgs").mkdir()
     res = runner.invoke(app, ["detect", str(tmp_path / "imgs"), "-m", str(tiny_model)])
-    assert res.exit_code == 1 and "error:" in res.output and "no jpg" in res.output
+    assert res.exit_code == 1 and "error:" in res.output and "no image in" in res.output
     res = runner.invoke(app, ["detect", str(tmp_path), "-m", "x", "--backend", "tf"])
     assert res.exit_code == 1 and "unknown backend" in res.output
     from tests.detect.conftest import write_scene

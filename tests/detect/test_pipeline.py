@@ -253,7 +253,7 @@ def test_vigie_detect_stays_callable_after_the_package_is_imported(tmp_path: Pat
     import vigie.detect
     from vigie.errors import SourceError
 
-    with pytest.raises(SourceError, match="no jpg"):
+    with pytest.raises(SourceError, match="no image in"):
         vigie.detect(tmp_path, model="x.pt")
     assert vigie.load_detector is vigie.detect.load_detector
 

@@ -245,10 +245,10 @@ def test_loopback_is_refused_unless_allowed(fault_server: FaultServer, tmp_path:
 def test_every_redirect_hop_is_checked_on_the_address_connected_to(
     fault_server: FaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, location: str
 ) -> None:
-    from vigie.download import transport
+    from vigie.net import policy
 
     # Only 127.0.0.1 plays "the public internet" here; every other address is private.
-    monkeypatch.setattr(transport, "address_allowed", lambda addr, allow: addr == "127.0.0.1")
+    monkeypatch.setattr(policy, "address_allowed", lambda addr, allow: addr == "127.0.0.1")
     fault_server.route("/target.jpg", Reply(body=JPEG))
     start = fault_server.route(
         "/start.jpg",

@@ -75,8 +75,9 @@ def test_name_from_url_uses_the_last_path_segment_decoded() -> None:
 def test_retry_after_accepts_seconds_and_http_dates_and_ignores_garbage() -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     assert parse_retry_after("7") == 7.0
-    assert parse_retry_after(format_datetime(now + timedelta(seconds=30), usegmt=True), now) == 30.0
-    assert parse_retry_after(format_datetime(now - timedelta(seconds=30), usegmt=True), now) == 0.0
+    soon, past = now + timedelta(seconds=30), now - timedelta(seconds=30)
+    assert parse_retry_after(format_datetime(soon, usegmt=True), now=now) == 30.0
+    assert parse_retry_after(format_datetime(past, usegmt=True), now=now) == 0.0
     assert parse_retry_after("soon") is None
     assert parse_retry_after("") is None
 

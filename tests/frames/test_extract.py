@@ -25,8 +25,7 @@ from tests.frames.videos import (
 )
 from vigie.errors import ConfigError, MediaError
 from vigie.frames import extract_frames
-from vigie.frames.decode import iter_target_frames
-from vigie.frames.probe import open_video, scan_container
+from vigie.media import DecodeStats, iter_target_frames, open_video, scan_container
 
 
 def test_step_mode_writes_exactly_the_selected_frames(tmp_path: Path) -> None:
@@ -57,7 +56,6 @@ def test_targets_between_keyframes_decode_the_right_pictures(tmp_path: Path) -> 
     try:
         _, index, stream = scan_container(container, video, read_rotation=False)
         assert stream is not None
-        from vigie.frames.decode import DecodeStats
 
         stats = DecodeStats()
         targets = [3, 29, 30, 31, 77, 119]
@@ -264,7 +262,6 @@ def gop_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_decoder_yields_exactly_the_targets_whatever_the_plan(
     gop_video: Path, targets: list[int], threshold: int
 ) -> None:
-    from vigie.frames.decode import DecodeStats
 
     container = open_video(gop_video)
     try:

@@ -66,6 +66,8 @@ def test_output_folders_are_unique_and_stable(tmp_path: Path) -> None:
     root = tmp_path / "in"
     assert output_folder(tmp_path, root, root / "x" / "clip.mp4") == tmp_path / "x__clip"
     assert output_folder(tmp_path, root, root / "clip.mp4") == tmp_path / "clip"
+    # names that differ only by container (clip.mp4, clip.ts) keep apart
+    assert output_folder(tmp_path, root, root / "clip.TS", keep_suffix=True) == tmp_path / "clip_ts"
 
 
 def test_folder_must_exist(tmp_path: Path) -> None:

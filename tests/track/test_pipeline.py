@@ -234,7 +234,7 @@ def test_track_runs_a_real_yolo_model_end_to_end(tiny_model: Path, tmp_path: Pat
 def test_a_stalled_decoder_is_abandoned_with_an_error(tmp_path: Path) -> None:
     import time
 
-    from vigie.track.video import FrameReader
+    from vigie.media import FrameReader
 
     video = render_video(tmp_path / "a.mp4", frames=10)
 
@@ -243,7 +243,7 @@ def test_a_stalled_decoder_is_abandoned_with_an_error(tmp_path: Path) -> None:
             time.sleep(1.5)  # stands for FFmpeg stuck on a hostile file
         return True
 
-    reader = FrameReader(video, 10.0, slow, stall_timeout=0.3)
+    reader = FrameReader(video, slow, stall_timeout=0.3)
     frames = [f.index for f in reader]
     assert frames == [0, 1, 2]
     assert reader.error is not None and "stalled" in reader.error

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import email.utils
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import httpx
 
 from vigie.capture.kinds import StreamFound, kind_from_content_type
+from vigie.net import BodyError, aread_capped, parse_retry_after
 
 
 class FetchFailed(Exception):
@@ -30,25 +29,6 @@ class Fetched:
     body: bytes | None
     etag: str | None = None
     last_modified: str | None = None
-
-
-def parse_retry_after(value: str | None, cap: float) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), clamped to
-    ``[0, cap]``; None when absent or unreadable."""
-    if not value:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        seconds = float(text)
-    else:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    return min(max(seconds, 0.0), cap)
 
 
 async def fetch_snapshot(
@@ -79,7 +59,7 @@ async def fetch_snapshot(
             if resp.status_code == 304:
                 return Fetched(304, None, etag, last_modified)
             if resp.status_code != 200:
-                retry = parse_retry_after(resp.headers.get("Retry-After"), max_retry_after)
+                retry = parse_retry_after(resp.headers.get("Retry-After"), cap=max_retry_after)
                 raise FetchFailed(
                     f"http_{resp.status_code}",
                     f"HTTP {resp.status_code} {resp.reason_phrase}".strip(),
@@ -88,18 +68,11 @@ async def fetch_snapshot(
             stream_kind = kind_from_content_type(resp.headers.get("Content-Type"))
             if stream_kind is not None:  # a live stream, not a snapshot: never read it whole
                 raise StreamFound(stream_kind, resp.headers["Content-Type"])
-            announced = resp.headers.get("Content-Length", "")
-            if announced.isdigit() and int(announced) > max_bytes:
-                raise FetchFailed("too_large", f"{announced} bytes announced (max {max_bytes})")
-            chunks, total = [], 0
-            async for chunk in resp.aiter_bytes():
-                total += len(chunk)
-                if total > max_bytes:
-                    raise FetchFailed("too_large", f"body over {max_bytes} bytes")
-                chunks.append(chunk)
-            return Fetched(
-                200, b"".join(chunks), resp.headers.get("ETag"), resp.headers.get("Last-Modified")
-            )
+            body = await aread_capped(resp, max_bytes)
+            return Fetched(200, body, resp.headers.get("ETag"), resp.headers.get("Last-Modified"))
+    except BodyError as exc:
+        reason = {"short_body": "truncated"}.get(exc.error_class, exc.error_class)
+        raise FetchFailed(reason, str(exc)) from None
     except (TimeoutError, httpx.TimeoutException):
         raise FetchFailed("timeout", f"no complete answer within {timeout:g} s") from None
     except httpx.ConnectError as exc:

@@ -7,7 +7,6 @@ body is rejected with a reason instead of being stored.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import warnings
 from dataclasses import dataclass
@@ -15,8 +14,7 @@ from dataclasses import dataclass
 from PIL import Image, UnidentifiedImageError
 
 from vigie.dedup import hashes_pil
-
-ALLOWED_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "GIF": ".gif", "WEBP": ".webp"}
+from vigie.media import IMAGE_FORMATS, IMAGE_OPENERS, sha256_bytes
 
 
 class FrameRejected(Exception):
@@ -41,7 +39,7 @@ class Frame:
 
     @property
     def suffix(self) -> str:
-        return ALLOWED_FORMATS[self.format]
+        return IMAGE_FORMATS[self.format]
 
 
 def _sniff(data: bytes) -> str:
@@ -65,7 +63,7 @@ def inspect_frame(data: bytes, max_pixels: int) -> Frame:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            im = Image.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS))
+            im = Image.open(io.BytesIO(data), formats=list(IMAGE_OPENERS))
         except UnidentifiedImageError:
             raise FrameRejected("not_an_image", f"not an image: {_sniff(data)}") from None
         except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
@@ -96,6 +94,6 @@ def inspect_frame(data: bytes, max_pixels: int) -> Frame:
         format=fmt,
         width=width,
         height=height,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256_bytes(data),
         hashes=hashes,
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import threading
 from collections import deque
@@ -16,7 +15,7 @@ from typing import Any
 import httpx
 
 from vigie.capture.fetch import FetchFailed
-from vigie.capture.frame import ALLOWED_FORMATS, Frame, FrameRejected, inspect_frame
+from vigie.capture.frame import Frame, FrameRejected, inspect_frame
 from vigie.capture.kinds import url_kind
 from vigie.capture.registry import Camera
 from vigie.capture.schedule import Grid
@@ -26,6 +25,9 @@ from vigie.catalog import Catalog
 from vigie.config import CaptureSettings
 from vigie.dedup import hamming, int_to_hex
 from vigie.errors import output_dir
+from vigie.files import sweep_parts, write_atomic
+from vigie.media import IMAGE_FORMATS
+from vigie.net import ANY_ADDRESS, async_client
 from vigie.types import ItemStatus, MediaItem, MediaKind, RunCounts
 
 log = logging.getLogger(__name__)
@@ -64,8 +66,7 @@ class Runner:
         root = output_dir(self.cap.out)
         folder = root / cam.name if self.cap.camera_folders else root  # False: the seed's images/
         folder.mkdir(parents=True, exist_ok=True)
-        for stale in folder.glob("*.part"):
-            stale.unlink(missing_ok=True)
+        sweep_parts(folder)
         meta = {
             k: v for k, v in cam.as_dict().items() if v is not None and k not in ("name", "url")
         }
@@ -108,13 +109,14 @@ class Runner:
                 except (ValueError, RuntimeError, NotImplementedError):
                     pass
         watcher = asyncio.create_task(self._watch(external, stop)) if external else None
-        limits = httpx.Limits(max_connections=max(10, 2 * len(states)))
         try:
-            async with httpx.AsyncClient(
-                timeout=httpx.Timeout(self.cap.timeout),
+            # cameras live on LANs: capture connects to any address (its own policy)
+            async with async_client(
+                ANY_ADDRESS,
+                connections=max(10, 2 * len(states)),
+                connect_timeout=self.cap.timeout,
+                read_timeout=self.cap.timeout,
                 follow_redirects=True,
-                max_redirects=5,
-                limits=limits,
                 headers={"User-Agent": "vigie-capture"},
             ) as client:
                 tasks = [asyncio.create_task(self._camera(client, s, stop)) for s in states]
@@ -194,7 +196,9 @@ class Runner:
         st.last_stamp = stamp
         while True:
             stem = stamp if st.seq == 0 else f"{stamp}_{st.seq}"
-            if not any((st.folder / f"{stem}{ext}").exists() for ext in ALLOWED_FORMATS.values()):
+            if not any(
+                (st.folder / f"{stem}{ext}").exists() for ext in set(IMAGE_FORMATS.values())
+            ):
                 return stem
             st.seq += 1
 
@@ -286,15 +290,9 @@ class Runner:
 
     def _keep(self, st: CameraState, filename: str, when: datetime, frame: Frame) -> str:
         path = st.folder / filename
-        part = path.with_name(path.name + ".part")
         try:
-            with open(part, "wb") as fh:
-                fh.write(frame.data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(part, path)
+            write_atomic(path, frame.data, durable=True)
         except OSError as exc:
-            part.unlink(missing_ok=True)
             return self._failed(st, filename, when, "write_error", f"cannot write {path}: {exc}")
         resolved = path.resolve()
         self.catalog.upsert_items(

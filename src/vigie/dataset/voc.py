@@ -27,9 +27,10 @@ from vigie.dataset.formats import (
     unique_files,
     yolo_names,
 )
-from vigie.dataset.yolo import IMAGE_SUFFIXES, read_names
+from vigie.dataset.yolo import read_names
 from vigie.errors import DatasetError
 from vigie.files import write_atomic
+from vigie.media import IMAGE_SUFFIXES
 
 _MAIN = Path("ImageSets") / "Main"
 

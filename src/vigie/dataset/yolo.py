@@ -8,8 +8,8 @@ from typing import Any
 
 from vigie.errors import DatasetError
 from vigie.files import write_atomic
+from vigie.media import list_media
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp"})
 SPLITS = ("train", "val")
 
 
@@ -47,10 +47,9 @@ def out_of_bounds(box: LabelLine, tol: float = 1e-6) -> bool:
 
 
 def list_images(folder: Path) -> list[Path]:
-    """Image files directly in ``folder``, sorted by name."""
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    """Image files directly in ``folder`` (:func:`vigie.media.list_media`), sorted by name;
+    ``[]`` when the folder is missing or holds none."""
+    return list_media(folder, "image", allow_empty=True)
 
 
 def read_names(path: Path) -> list[str]:

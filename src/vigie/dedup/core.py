@@ -16,10 +16,9 @@ from vigie.dedup.hashing import hamming, image_hash
 from vigie.dedup.index import group_near_duplicates
 from vigie.dedup.sequence import keep_decisions
 from vigie.errors import ConfigError, output_dir
+from vigie.media import list_media
 
 log = logging.getLogger(__name__)
-
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp"})
 
 
 @dataclass(frozen=True)
@@ -50,17 +49,9 @@ class DedupReport:
 
 
 def list_images(folder: Path, recursive: bool = True, exclude: Path | None = None) -> list[Path]:
-    """Image files (by suffix) under ``folder``, sorted, skipping ``exclude`` and hidden names."""
-    pattern = "**/*" if recursive else "*"
-    excluded = exclude.resolve() if exclude is not None else None
-    out = []
-    for p in folder.glob(pattern):
-        if p.suffix.lower() not in IMAGE_SUFFIXES or p.name.startswith(".") or not p.is_file():
-            continue
-        if excluded is not None and p.resolve().is_relative_to(excluded):
-            continue
-        out.append(p)
-    return sorted(out)
+    """Image files under ``folder`` (:func:`vigie.media.list_media`), sorted, skipping
+    ``exclude`` and hidden names; ``[]`` when there is none."""
+    return list_media(folder, "image", recursive=recursive, exclude=exclude, allow_empty=True)
 
 
 def _hash_or_error(path: Path, method: str, hash_size: int, fast: bool) -> int | str:

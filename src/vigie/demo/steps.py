@@ -26,9 +26,8 @@ from vigie.demo.pipeline import (
 )
 from vigie.demo.scene import jpeg_bytes
 from vigie.demo.study import study_db_url
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif"}
-VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm"}
+from vigie.media import kind_of, list_media
+from vigie.types import MediaKind
 
 
 def scene(ctx: _Ctx) -> str:
@@ -116,8 +115,8 @@ def download(ctx: _Ctx) -> str:
         for r in kept
         if r.kind in ("image", "video") and r.path and Path(r.path).is_file()
     ]
-    ctx.downloaded = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
-    ctx.videos = [p for p in files if p.suffix.lower() in VIDEO_SUFFIXES]
+    ctx.downloaded = [p for p in files if kind_of(p) is MediaKind.IMAGE]
+    ctx.videos = [p for p in files if kind_of(p) is MediaKind.VIDEO]
     reasons = ", ".join(f"{n} {r}" for r, n in res.failures.most_common()) or "none"
     earlier = f", {res.skipped} already there" if res.skipped else ""
     return (
@@ -245,9 +244,7 @@ def detect(ctx: _Ctx) -> str:
     ]
     parts, total, study_rows = [], Counter[str](), 0
     for folder, label, to_study in sources:
-        if not folder.is_dir() or not any(
-            p.suffix.lower() in IMAGE_SUFFIXES for p in folder.rglob("*")
-        ):
+        if not list_media(folder, "image", recursive=True, allow_empty=True):
             continue
         res = run(
             folder,

@@ -3,7 +3,8 @@
 from vigie._api import make_stage_callable
 from vigie.detect.backends import OnnxDetector, TorchDetector, load_detector
 from vigie.detect.export import ExportResult, export_model
-from vigie.detect.pipeline import DetectResult, decode_image, detect, list_images
+from vigie.detect.pipeline import DetectResult, detect, list_images
+from vigie.media import decode_image  # a public name of this stage, now on the floor
 
 __all__ = [
     "DetectResult",

@@ -12,7 +12,6 @@ and records it on the model's registry entry.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from vigie.errors import ConfigError, ModelError, require
 from vigie.files import write_atomic
+from vigie.media import sha256_file
 
 if TYPE_CHECKING:
     from vigie.catalog import Catalog
@@ -32,11 +32,7 @@ log = logging.getLogger(__name__)
 
 def weights_digest(path: Path) -> str:
     """First 12 hex digits of the SHA-256 of a file."""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()[:12]
+    return sha256_file(path)[:12]
 
 
 def model_load_error(source: str | Path, exc: BaseException) -> ModelError:

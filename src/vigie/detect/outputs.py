@@ -1,7 +1,8 @@
 """What detection writes per image: the seed's JSON, an annotated copy, crops, CSV rows.
 
 Every file is written as ``name.part`` then moved into place, so a crash never leaves a
-truncated file under its final name; ``sweep_partials`` removes leftovers of a killed run.
+truncated file under its final name; :func:`vigie.files.sweep_parts` removes leftovers of a
+killed run. Boxes are drawn by the one annotator, :func:`vigie.media.annotate`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from vigie.files import write_atomic
 from vigie.identity import MediaIdentity
+from vigie.media import annotate as draw
+from vigie.media import class_color
 from vigie.types import Detection, Detections
 
 if TYPE_CHECKING:
@@ -45,10 +48,6 @@ CSV_COLUMNS = (
     "media_index",
 )
 PROVENANCE_FIELDS = ("study_id", "media_id", "platform_id", "publication_id", "media_index")
-_PALETTE = (
-    (255, 56, 56), (72, 249, 10), (0, 194, 255), (255, 157, 151), (146, 204, 23),
-    (255, 112, 31), (61, 219, 134), (132, 56, 255), (255, 178, 29), (207, 210, 49),
-)  # fmt: skip
 
 
 def provenance_fields(ident: MediaIdentity | None) -> dict[str, Any]:
@@ -90,17 +89,6 @@ def detection_dicts(dets: Detections, ident: MediaIdentity | None) -> list[dict[
     return out
 
 
-def sweep_partials(folders: Iterable[Path]) -> int:
-    """Delete ``*.part`` files left by a killed run; return how many."""
-    count = 0
-    for folder in folders:
-        if folder.is_dir():
-            for part in folder.rglob("*.part"):
-                part.unlink(missing_ok=True)
-                count += 1
-    return count
-
-
 def write_json(path: Path, records: list[dict[str, Any]]) -> None:
     write_atomic(path, json.dumps(records, indent=2).encode())
 
@@ -126,23 +114,14 @@ def _encode(image: NDArray[np.uint8] | Any, suffix: str) -> bytes:
 
 
 def annotate(image: NDArray[np.uint8], dets: Detections) -> Any:
-    """A Pillow copy of ``image`` with boxes and ``name conf`` labels (no font download)."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    pil = Image.fromarray(image)
-    draw = ImageDraw.Draw(pil)
-    font = ImageFont.load_default()
-    width = max(1, round(sum(pil.size) / 2 * 0.003))
-    for d in dets.to_records():
-        colour = _PALETTE[d.class_id % len(_PALETTE)]
-        draw.rectangle((d.x1, d.y1, d.x2, d.y2), outline=colour, width=width)
-        label = f"{d.class_name} {d.confidence:.2f}"
-        left, top, right, bottom = draw.textbbox((0, 0), label, font=font)
-        tw, th = right - left, bottom - top
-        y = d.y1 - th - 2 if d.y1 - th - 2 >= 0 else d.y1
-        draw.rectangle((d.x1, y, d.x1 + tw + 2, y + th + 2), fill=colour)
-        draw.text((d.x1 + 1, y), label, fill=(255, 255, 255), font=font)
-    return pil
+    """A Pillow copy of ``image`` with boxes and ``name conf`` labels, coloured by class."""
+    records = dets.to_records()
+    return draw(
+        image,
+        [(d.x1, d.y1, d.x2, d.y2) for d in records],
+        labels=[f"{d.class_name} {d.confidence:.2f}" for d in records],
+        colors=[class_color(d.class_id) for d in records],
+    )
 
 
 def write_annotated(path: Path, image: NDArray[np.uint8], dets: Detections) -> None:

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from vigie.detect import outputs
-from vigie.errors import ConfigError, MediaError, SourceError, output_dir
+from vigie.errors import ConfigError, MediaError, output_dir
+from vigie.files import sweep_parts
+from vigie.media import decode_image, list_media
 
 if TYPE_CHECKING:
     import numpy as np
@@ -31,9 +33,6 @@ if TYPE_CHECKING:
     from vigie.types import Detections
 
 log = logging.getLogger(__name__)
-
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp"})
-ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF", "MPO"})
 
 
 @dataclass
@@ -72,91 +71,13 @@ class _Decoded:
 
 
 def list_images(source: Path, recursive: bool = False) -> list[Path]:
-    """Image files (jpg, jpeg, png, webp) of a folder, sorted; a single file is a list of one.
+    """Image files of a folder (:data:`vigie.media.IMAGE_SUFFIXES`), sorted; a file is a list
+    of one.
 
     Raises:
         SourceError: the folder does not exist or holds no image.
     """
-    if source.is_file():
-        return [source]
-    if not source.is_dir():
-        raise SourceError(f"no such folder: {source}", hint="give a folder of images")
-    pattern = source.rglob("*") if recursive else source.glob("*")
-    images = sorted(p for p in pattern if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-    if not images:
-        hint = "add --recursive to look into sub-folders" if not recursive else None
-        raise SourceError(f"no jpg/jpeg/png/webp image in {source}", hint=hint)
-    return images
-
-
-def decode_image(path: Path) -> NDArray[np.uint8]:
-    """An RGB array of an image file: allow-listed formats, EXIF orientation, bomb limit kept.
-
-    Pillow reads the header (format allow-list, pixel limit); complete JPEG/PNG/WEBP files are
-    decoded by OpenCV (2-3x faster, GIL released), anything else (or a file that looks cut
-    short) by Pillow, which reports truncation instead of padding it with grey.
-
-    Raises:
-        MediaError: unreadable, not an allowed format, too large, or corrupt.
-    """
-    import io
-
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        data = path.read_bytes()
-        if not data:
-            raise MediaError("empty file")
-        with Image.open(io.BytesIO(data)) as im:
-            fmt = im.format
-            if fmt not in ALLOWED_FORMATS:
-                raise MediaError(f"{fmt} is not an allowed image format")
-            w, h = im.size
-            limit = Image.MAX_IMAGE_PIXELS
-            if limit is not None and w * h > limit:
-                raise MediaError(f"{w}x{h} exceeds the decompression-bomb limit")
-            fast = _cv2_decode(data, fmt) if _looks_complete(data, fmt) else None
-            return fast if fast is not None else _pil_decode(im)
-    except MediaError:
-        raise
-    except UnidentifiedImageError:
-        raise MediaError("cannot decode: not an image format Pillow recognises") from None
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise MediaError(f"cannot decode: {exc.__class__.__name__}: {exc}") from None
-    except Exception as exc:  # a decoder (or an opener patched in by a plugin) crashed
-        raise MediaError(f"cannot decode: {exc.__class__.__name__}: {exc}") from None
-
-
-def _looks_complete(data: bytes, fmt: str | None) -> bool:
-    tail = data[-64:].rstrip(b"\x00\r\n ")
-    if fmt == "JPEG":
-        return tail.endswith(b"\xff\xd9")
-    if fmt == "PNG":
-        return tail.endswith(b"IEND\xaeB`\x82")
-    return fmt == "WEBP"
-
-
-def _cv2_decode(data: bytes, fmt: str | None) -> NDArray[np.uint8] | None:
-    import cv2
-    import numpy as np
-
-    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if bgr is None or bgr.ndim != 3:
-        return None
-    return np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
-
-
-def _pil_decode(im: Any) -> NDArray[np.uint8]:
-    import numpy as np
-    from PIL import ImageOps
-
-    im.load()
-    rgb = im
-    if im.getexif().get(0x0112, 1) not in (None, 1):  # orientation tag
-        rgb = ImageOps.exif_transpose(im)
-    if rgb.mode != "RGB":
-        rgb = rgb.convert("RGB")
-    return np.asarray(rgb, dtype=np.uint8)
+    return list_media(source, "image", recursive=recursive)
 
 
 def _decode(path: Path) -> _Decoded:
@@ -243,7 +164,7 @@ def detect(
     """Detect objects in every image of ``source`` and write the results.
 
     Args:
-        source: a folder of images (jpg, jpeg, png, webp) or one image.
+        source: a folder of images (jpg, jpeg, png, gif, webp) or one image.
         model: weights path, registry name (with ``catalog``) or ONNX file.
         out: folder receiving ``detections_images/``, ``detection_jsons/``, ``crops/`` and
             ``detections.csv``.
@@ -279,8 +200,9 @@ def detect(
     paths = list_images(src, recursive)
     out_dir = output_dir(out)
     coco_results = CocoResults.open(coco, coco_gt)
-    outputs.sweep_partials(
-        [out_dir / d for d in (outputs.IMAGES_DIR, outputs.JSONS_DIR, outputs.CROPS_DIR)]
+    sweep_parts(
+        [out_dir / d for d in (outputs.IMAGES_DIR, outputs.JSONS_DIR, outputs.CROPS_DIR)],
+        recursive=True,
     )
     detector = load_detector(
         model, backend=backend, conf=conf, iou=iou, imgsz=imgsz, device=device, catalog=catalog

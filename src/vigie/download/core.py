@@ -19,7 +19,6 @@ from vigie.download.failures import (
     read_failure_logs,
     write_failure_logs,
 )
-from vigie.download.finish import sweep_parts
 from vigie.download.jobs import (
     Job,
     JobList,
@@ -33,6 +32,7 @@ from vigie.download.model import ITEMS_KEPT_UP_TO, DownloadResult, ItemResult, L
 from vigie.download.parallel import process_count, run_in_processes
 from vigie.download.runner import Runner
 from vigie.errors import ConfigError, SourceError
+from vigie.files import sweep_parts
 from vigie.types import ItemStatus
 
 log = logging.getLogger(__name__)

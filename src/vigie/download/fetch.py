@@ -7,13 +7,10 @@ escapes :meth:`Fetcher.fetch`, so every item ends in exactly one state.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import errno
 import random
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 from urllib.parse import urlsplit
@@ -21,11 +18,16 @@ from urllib.parse import urlsplit
 import httpx
 
 from vigie.config import DownloadSettings
-from vigie.download.safety import check_scheme
-from vigie.download.transport import BlockedAddressError
 from vigie.errors import UnsafeURLError
+from vigie.net import (
+    BodyError,
+    RetryPolicy,
+    aiter_capped,
+    check_scheme,
+    is_transient_status,
+    retry_after_of,
+)
 
-TRANSIENT_STATUS = frozenset({408, 425, 429})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 SPILL_BYTES = 8 * 1024 * 1024  # bodies above this go to the .part file while streaming
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
@@ -54,27 +56,6 @@ class Body:
     final_url: str
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delay-seconds or HTTP-date); None if garbage."""
-    if not value:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-def backoff(attempt: int, base: float, cap: float, rng: random.Random) -> float:
-    """Exponential backoff with full jitter: uniform(0, min(cap, base * 2**(attempt-1)))."""
-    return rng.uniform(0.0, min(cap, base * (2 ** max(0, attempt - 1))))
-
-
 def write_failure(exc: OSError) -> FetchError:
     """A failed local write: ``disk_full`` (no space or quota left) or ``write_error``; final."""
     if exc.errno in DISK_FULL_ERRNOS:
@@ -87,7 +68,9 @@ def classify(exc: BaseException) -> FetchError:
     """Map an exception of one attempt to a FetchError (transient or final)."""
     if isinstance(exc, FetchError):
         return exc
-    if isinstance(exc, BlockedAddressError | UnsafeURLError):
+    if isinstance(exc, BodyError):
+        return FetchError(exc.error_class, str(exc), exc.transient)
+    if isinstance(exc, UnsafeURLError):
         return FetchError("unsafe_url", str(exc), transient=False)
     if isinstance(exc, TimeoutError | httpx.TimeoutException):
         return FetchError("timeout", f"timed out ({exc.__class__.__name__})", transient=True)
@@ -118,6 +101,13 @@ class Fetcher:
         self.clients = clients
         self.cfg = cfg
         self.rng = rng or random.Random()
+        self.retry = RetryPolicy(
+            retries=cfg.retries,
+            base=cfg.backoff_base,
+            cap=cfg.backoff_cap,
+            budget=cfg.retry_budget,
+            retry_after_max=cfg.retry_after_max,
+        )
         self._hosts: dict[str, asyncio.Semaphore] = {}
 
     def _host_slot(self, url: str) -> asyncio.Semaphore:
@@ -138,30 +128,26 @@ class Fetcher:
         Raises:
             FetchError: the final failure, after retries where the error is transient.
         """
-        cfg = self.cfg
         client = self.clients[slot % len(self.clients)]
-        started = time.monotonic()
-        attempts = 0
+        attempts = self.retry.attempts(self.rng)
         while True:
-            attempts += 1
             try:
                 async with self._host_slot(url):
-                    remaining = cfg.retry_budget - (time.monotonic() - started)
-                    async with asyncio.timeout(max(0.001, min(cfg.item_deadline, remaining))):
+                    remaining = attempts.start()
+                    async with asyncio.timeout(min(self.cfg.item_deadline, remaining)):
                         body = await self._attempt(client, url, part)
-                return await finish(body), attempts
+                return await finish(body), attempts.count
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 err = classify(exc)
-                err.attempts = attempts
-                if not err.transient or attempts > cfg.retries:
+                err.attempts = attempts.count
+                if not err.transient:
                     raise err from None
-                wait = backoff(attempts, cfg.backoff_base, cfg.backoff_cap, self.rng)
-                if err.retry_after is not None:
-                    wait = min(max(err.retry_after, 0.0), cfg.retry_after_max)
-                if time.monotonic() - started + wait > cfg.retry_budget:
-                    err.args = (f"{err} (retry budget of {cfg.retry_budget:g}s spent)",)
+                wait = attempts.wait(err.retry_after)
+                if wait is None:
+                    if attempts.why_stopped.startswith("retry budget"):
+                        err.args = (f"{err} ({attempts.why_stopped})",)
                     raise err from None
                 await asyncio.sleep(wait)
 
@@ -175,13 +161,11 @@ class Fetcher:
                     continue
                 if resp.status_code != 200:
                     code = resp.status_code
-                    transient = code in TRANSIENT_STATUS or 500 <= code <= 599
-                    retry_after = parse_retry_after(resp.headers.get("retry-after"))
                     raise FetchError(
                         f"http_{code}",
                         f"HTTP {code} {resp.reason_phrase}",
-                        transient,
-                        retry_after if code in (429, 503) else None,
+                        is_transient_status(code),
+                        retry_after_of(resp),
                     )
                 return await self._read_body(resp, part)
         raise FetchError(
@@ -189,19 +173,12 @@ class Fetcher:
         )
 
     async def _read_body(self, resp: httpx.Response, part: Path) -> Body:
-        max_bytes = self.cfg.max_bytes
-        declared = resp.headers.get("content-length")
-        expected = int(declared) if declared and declared.isdigit() else None
-        if expected is not None and expected > max_bytes:
-            raise FetchError("too_large", f"{expected} bytes announced, limit {max_bytes}", False)
         chunks: list[bytes] = []
         size = 0
         fh: BinaryIO | None = None
         try:
-            async for chunk in resp.aiter_raw():
+            async for chunk in aiter_capped(resp, self.cfg.max_bytes):
                 size += len(chunk)
-                if size > max_bytes:
-                    raise FetchError("too_large", f"body exceeds {max_bytes} bytes", False)
                 if fh is None and size > SPILL_BYTES:
                     fh = open(part, "wb")  # noqa: SIM115  closed in finally
                     for c in chunks:
@@ -214,7 +191,5 @@ class Fetcher:
         finally:
             if fh is not None:
                 fh.close()
-        if expected is not None and size != expected:
-            raise FetchError("short_body", f"got {size} of {expected} bytes", transient=True)
         data = None if fh is not None else b"".join(chunks)
         return Body(data=data, size=size, final_url=str(resp.url))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,12 +10,16 @@ from pathlib import Path
 from vigie.download.fetch import Body, FetchError, write_failure
 from vigie.download.jobs import Job
 from vigie.download.safety import inside
-from vigie.download.validate import InvalidMediaError, MediaInfo, validate_media
-from vigie.types import MediaKind
-
-MEDIA_SUFFIXES = frozenset(
-    {".jpg", ".jpeg", ".png", ".gif", ".webp", ".mp4", ".mov", ".m4v", ".webm", ".mkv"}
+from vigie.media import (
+    MEDIA_SUFFIXES,
+    InvalidMediaError,
+    MediaInfo,
+    is_image_body,
+    sha256_bytes,
+    sha256_file,
+    validate_media,
 )
+from vigie.types import MediaKind
 
 
 @dataclass(frozen=True)
@@ -29,26 +32,6 @@ class Stored:
 
 def part_path(final: Path) -> Path:
     return final.with_name(final.name + ".part")
-
-
-def sweep_parts(folders: list[Path]) -> int:
-    """Delete the ``.part`` files a killed run left behind; return how many."""
-    removed = 0
-    for folder in folders:
-        if folder.is_dir():
-            for stale in folder.glob("*.part"):
-                with contextlib.suppress(OSError):
-                    stale.unlink()
-                    removed += 1
-    return removed
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_part(part: Path, data: bytes) -> None:
@@ -67,14 +50,14 @@ def store_body(job: Job, body: Body, folder: Path, max_pixels: int) -> Stored:
     part = part_path(final)
     try:
         if body.data is not None:
-            info = validate_media(body.data, part, max_pixels) if is_image(body.data) else None
+            info = validate_media(body.data, part, max_pixels) if is_image_body(body.data) else None
             write_part(part, body.data)
             if info is None:
                 info = validate_media(None, part, max_pixels)
-            sha = hashlib.sha256(body.data).hexdigest()
+            sha = sha256_bytes(body.data)
         else:
             info = validate_media(None, part, max_pixels)
-            sha = _sha256_file(part)
+            sha = sha256_file(part)
         # a manifest says what the item is; a URL list's extension only chose the folder
         if job.fixed_name and job.kind is not MediaKind.UNKNOWN and info.kind is not job.kind:
             raise InvalidMediaError(
@@ -99,15 +82,9 @@ def verify_file(path: Path, max_pixels: int) -> Stored | None:
     """A file already under its final name, validated again (a run killed after the rename)."""
     try:
         info = validate_media(None, path, max_pixels)
-        return Stored(path, info, _sha256_file(path), path.stat().st_size)
+        return Stored(path, info, sha256_file(path), path.stat().st_size)
     except (InvalidMediaError, OSError):
         return None
-
-
-def is_image(data: bytes) -> bool:
-    from vigie.download.validate import PIL_FORMATS, sniff
-
-    return sniff(data[:16]) in PIL_FORMATS
 
 
 def _drop(part: Path) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from vigie.download.safety import name_from_url, safe_filename, unique_name
 from vigie.errors import SourceError
 from vigie.identity import identity_from_name, index_in_name
+from vigie.media import kind_of
 from vigie.types import MediaKind
 
 if TYPE_CHECKING:
@@ -122,19 +123,6 @@ def read_manifest(path: Path, study: int | None = None) -> JobList:
     return _dedupe(jobs, label=str(sid) if sid is not None else path.stem, study=sid)
 
 
-VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".mkv")
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
-
-
-def _kind_from_name(name: str) -> MediaKind:
-    lower = name.lower()
-    if lower.endswith(VIDEO_SUFFIXES):
-        return MediaKind.VIDEO
-    if lower.endswith(IMAGE_SUFFIXES):
-        return MediaKind.IMAGE
-    return MediaKind.UNKNOWN
-
-
 def read_url_list(path: Path, out: Path, study: int | None = None) -> JobList:
     """Jobs from a file of URLs (one per line; blank lines and ``#`` comments skipped), such as
     the seed's ``aws_links.txt`` / ``twitter_links.txt``.
@@ -164,7 +152,7 @@ def read_url_list(path: Path, out: Path, study: int | None = None) -> JobList:
             key=url_key(target, url),
             url=url,
             filename=name,
-            kind=_kind_from_name(name),
+            kind=kind_of(name),
             study_id=study,
             fixed_name=False,
         )
@@ -210,7 +198,7 @@ def from_failure_log(entries: list[LoggedFailure], out: Path, study: int | None)
         key = entry.key or (
             study_key(study, name) if study is not None else url_key(target, entry.url)
         )
-        kind = _kind_from_name(name)
+        kind = kind_of(name)
         jobs.append(
             Job(
                 key=key,

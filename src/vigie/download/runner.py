@@ -17,8 +17,8 @@ from vigie.download.finish import Stored, part_path, store_body, verify_file
 from vigie.download.jobs import Job
 from vigie.download.model import DownloadResult, ItemResult, Layout
 from vigie.download.safety import inside
-from vigie.download.transport import make_client
 from vigie.errors import UnsafeURLError
+from vigie.net import AddressPolicy, async_client
 from vigie.types import ItemStatus, MediaKind
 
 FLUSH_EVERY = 256
@@ -118,13 +118,16 @@ class Runner:
         dcfg = self.cfg.download
         n_workers = min(dcfg.concurrency, max(1, len(jobs)))
         n_pools = -(-n_workers // POOL_SIZE)
+        # The media downloader's own clients: no cookies or tokens shared with other clients,
+        # no proxies from the environment, redirects followed by the Fetcher (one hop at a time).
+        policy = AddressPolicy(allow_private=self.allow_private)
         clients = [
-            make_client(
-                allow_private=self.allow_private,
+            async_client(
+                policy,
                 connections=-(-n_workers // n_pools),
                 connect_timeout=dcfg.connect_timeout,
                 read_timeout=dcfg.read_timeout,
-                user_agent=dcfg.user_agent,
+                headers={"User-Agent": dcfg.user_agent},
             )
             for _ in range(n_pools)
         ]

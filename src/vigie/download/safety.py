@@ -1,51 +1,18 @@
-"""What may be fetched and where it may be written: URL schemes, addresses, file names."""
+"""Where a download may be written: file names that cannot escape the target folder.
+
+(What may be fetched, URL schemes and addresses, is :mod:`vigie.net.policy`.)"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import ipaddress
 import unicodedata
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from vigie.errors import UnsafeURLError
 
-ALLOWED_SCHEMES = frozenset({"http", "https"})
 MAX_NAME_BYTES = 200
-
-
-def check_scheme(url: str) -> None:
-    """Refuse anything but http(s) URLs with a host.
-
-    Raises:
-        UnsafeURLError: another scheme (file:, ftp:, gopher:...) or no host.
-    """
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ALLOWED_SCHEMES:
-        raise UnsafeURLError(f"refused URL scheme {parts.scheme or '<none>'!r}: {url[:200]}")
-    if not parts.hostname:
-        raise UnsafeURLError(f"URL without host: {url[:200]}")
-
-
-def address_allowed(address: str, allow_private: bool) -> bool:
-    """Whether an IP address may be connected to.
-
-    Loopback, private, link-local (169.254.169.254 included), shared, multicast, reserved and
-    unspecified addresses are refused unless ``allow_private``; IPv4-mapped IPv6 addresses are
-    judged as the IPv4 address they carry.
-    """
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_unspecified or ip.is_multicast:
-        return False
-    if allow_private:
-        return True
-    return ip.is_global and not (ip.is_private or ip.is_loopback or ip.is_link_local)
 
 
 def safe_filename(name: str, fallback: str = "file") -> str:

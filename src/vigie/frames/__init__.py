@@ -7,7 +7,6 @@ Public API::
 
 from vigie.frames.core import FramesResult, Selection, extract_frames, record_frames
 from vigie.frames.folder import FolderResult, extract_folder, find_videos
-from vigie.frames.probe import VideoInfo, probe
 from vigie.frames.select import (
     MODES,
     STRATEGIES,
@@ -17,6 +16,7 @@ from vigie.frames.select import (
     validate_selection,
 )
 from vigie.frames.write import WrittenFrame
+from vigie.media import VideoInfo, probe  # public names of this stage since its first release
 
 __all__ = [
     "MODES",

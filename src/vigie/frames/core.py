@@ -12,14 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from vigie.errors import ConfigError, MediaError
-from vigie.frames.decode import DecodeStats, iter_target_frames
-from vigie.frames.probe import (
-    VideoInfo,
-    info_as_dict,
-    normalise_rotation,
-    open_video,
-    scan_container,
-)
+from vigie.files import sweep_parts
 from vigie.frames.select import Mode, Strategy, select_frames, selection_tag, validate_selection
 from vigie.frames.write import (
     FrameWriter,
@@ -27,8 +20,16 @@ from vigie.frames.write import (
     existing_frame,
     frame_name,
     safe_stem,
-    sweep_parts,
     write_manifest,
+)
+from vigie.media import (
+    DecodeStats,
+    VideoInfo,
+    info_as_dict,
+    iter_target_frames,
+    normalise_rotation,
+    open_video,
+    scan_container,
 )
 from vigie.types import FrameRef, MediaKind
 

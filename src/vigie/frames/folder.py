@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vigie.errors import ConfigError, MediaError, SourceError, output_dir
+from vigie.errors import ConfigError, MediaError, output_dir
 from vigie.frames.core import (
     Format,
     FramesResult,
@@ -33,28 +34,12 @@ from vigie.frames.core import (
 )
 from vigie.frames.select import Mode, Strategy
 from vigie.frames.write import safe_stem
+from vigie.media import list_media
 
 if TYPE_CHECKING:
     from vigie.catalog import Catalog
 
 log = logging.getLogger(__name__)
-
-VIDEO_SUFFIXES = frozenset(
-    {
-        ".mp4",
-        ".mov",
-        ".m4v",
-        ".avi",
-        ".mkv",
-        ".webm",
-        ".mpg",
-        ".mpeg",
-        ".ts",
-        ".wmv",
-        ".flv",
-        ".3gp",
-    }
-)
 
 Outcome = tuple["FramesResult | None", "str | None"]
 Job = tuple[Path, Selection, Path, str, int, int, int]
@@ -85,21 +70,33 @@ class FolderResult:
 
 
 def find_videos(folder: Path) -> list[Path]:
-    """Video files under ``folder`` (recursive, by extension), sorted."""
-    return sorted(
-        p
-        for p in Path(folder).rglob("*")
-        if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES and not p.name.startswith(".")
-    )
+    """Video files under ``folder`` (recursive, :data:`vigie.media.VIDEO_SUFFIXES`), sorted.
+
+    Raises:
+        SourceError: ``folder`` does not exist or holds no video.
+    """
+    return list_media(folder, "video", recursive=True)
 
 
-def output_folder(out: Path, folder: Path, video: Path) -> Path:
-    """``out/<video path relative to folder, flattened>``: unique per video, stable across runs."""
+def output_folder(out: Path, folder: Path, video: Path, keep_suffix: bool = False) -> Path:
+    """``out/<video path relative to folder, flattened>``: unique per video, stable across runs.
+
+    ``keep_suffix`` names it after the suffix too (``clip_ts``), for videos whose names differ
+    only by their container (``clip.mp4`` and ``clip.ts``): each keeps its own frames.
+    """
     try:
         rel = video.relative_to(folder)
     except ValueError:
         rel = Path(video.name)
-    return out / safe_stem("__".join(rel.with_suffix("").parts), limit=120)
+    name = "__".join(rel.with_suffix("").parts)
+    if keep_suffix and rel.suffix:
+        name += "_" + rel.suffix.lstrip(".").lower()
+    return out / safe_stem(name, limit=120)
+
+
+def _folder_of(out: Path, folder: Path, video: Path, shared: Counter[Path]) -> Path:
+    plain = output_folder(out, folder, video)
+    return output_folder(out, folder, video, keep_suffix=True) if shared[plain] > 1 else plain
 
 
 def _work(
@@ -155,17 +152,14 @@ def extract_folder(
     output_dir(out)
     started = time.perf_counter()
     videos = find_videos(folder)
-    if not videos:
-        raise SourceError(
-            f"no video in {folder}",
-            hint="give a folder holding " + ", ".join(sorted(VIDEO_SUFFIXES)) + " files",
-        )
     cpus = os.cpu_count() or 1
     workers = max(1, min(workers or cpus, len(videos) or 1))
     threads = max(1, cpus // workers)
     writers = max(1, min(4, cpus // workers))
+    shared = Counter(output_folder(out, folder, v) for v in videos)
     jobs: dict[Path, Job] = {
-        v: (v, sel, output_folder(out, folder, v), fmt, quality, threads, writers) for v in videos
+        v: (v, sel, _folder_of(out, folder, v, shared), fmt, quality, threads, writers)
+        for v in videos
     }
     outcomes: dict[Path, tuple[FramesResult | None, str | None]] = {}
 

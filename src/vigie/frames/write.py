@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import re
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from vigie.errors import MediaError
 from vigie.files import write_atomic
+from vigie.media import sha256_bytes, upright
 
 if TYPE_CHECKING:
     from av.video.frame import VideoFrame
@@ -50,30 +50,6 @@ def safe_stem(name: str, limit: int = 80) -> str:
 def frame_name(stem: str, tag: str, index: int, timestamp: float, fmt: str) -> str:
     """``<video>_<selection>_f<index>_<seconds>s.<fmt>``, e.g. ``clip_step10_f000120_4.800s.jpg``."""
     return f"{stem}_{tag}_f{index:06d}_{timestamp:.3f}s.{fmt}"
-
-
-def sweep_parts(folder: Path) -> int:
-    """Delete ``*.part`` files an interrupted run left in ``folder``; return how many."""
-    n = 0
-    if folder.is_dir():
-        for part in folder.glob("*.part"):
-            part.unlink(missing_ok=True)
-            n += 1
-    return n
-
-
-def upright(image: Image, rotation: int) -> Image:
-    """Rotate a decoded picture by its display-matrix angle (counterclockwise degrees)."""
-    from PIL import Image as PILImage
-
-    turn = rotation % 360
-    if turn == 90:
-        return image.transpose(PILImage.Transpose.ROTATE_90)
-    if turn == 180:
-        return image.transpose(PILImage.Transpose.ROTATE_180)
-    if turn == 270:
-        return image.transpose(PILImage.Transpose.ROTATE_270)
-    return image
 
 
 def encode(image: Image, fmt: str, quality: int) -> bytes:
@@ -120,8 +96,7 @@ class FrameWriter:
         image = upright(PILImage.fromarray(frame.to_ndarray(format="rgb24")), rotation)
         data = encode(image, self.fmt, self.quality)
         write_atomic(path, data)
-        digest = hashlib.sha256(data).hexdigest()
-        return WrittenFrame(index, timestamp, path, digest, image.width, image.height)
+        return WrittenFrame(index, timestamp, path, sha256_bytes(data), image.width, image.height)
 
     def close(self) -> tuple[list[WrittenFrame], list[str]]:
         """Wait for every frame; return those written and one message per failure."""
@@ -151,8 +126,7 @@ def existing_frame(path: Path, index: int, timestamp: float) -> WrittenFrame | N
             width, height = img.size
     except (OSError, ValueError):
         return None
-    digest = hashlib.sha256(data).hexdigest()
-    return WrittenFrame(index, timestamp, path, digest, width, height, existed=True)
+    return WrittenFrame(index, timestamp, path, sha256_bytes(data), width, height, existed=True)
 
 
 def write_manifest(

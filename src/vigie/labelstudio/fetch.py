@@ -9,31 +9,30 @@
   (promise 8), with the SSRF checks of promise 7 at every redirect;
 - ``s3://bucket/key``: with boto3 (the usual AWS credential chain).
 
-Bytes are checked (allow-listed image format, Pillow decodes, decompression-bomb limit on)
-before they are written atomically (``.part`` then ``os.replace``).
+Foreign hosts are fetched with the guarded client of :mod:`vigie.net` (the address policy is
+checked on the address actually connected to, at every hop); transient failures are retried by
+its retry policy. Bytes are checked by :func:`vigie.media.check_image` (allow-listed format,
+decompression-bomb limit on) before they are written atomically (``.part`` then ``os.replace``).
 """
 
 from __future__ import annotations
 
-import io
-import ipaddress
 import logging
 import os
-import socket
-import warnings
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urljoin, urlsplit
 
-from vigie.errors import AuthError, NetworkError, UnsafeURLError
-from vigie.files import write_atomic
+from vigie import net
+from vigie.errors import AuthError
+from vigie.files import sweep_parts, write_atomic
 from vigie.labelstudio.client import TOKEN_HINT, LabelStudioClient
+from vigie.media import InvalidMediaError, check_image
 
 log = logging.getLogger(__name__)
 
-ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP"})
 MAX_BYTES = 200 * 1024 * 1024
-RETRYABLE = frozenset({408, 429, 500, 502, 503, 504})
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class FetchError(Exception):
@@ -59,15 +58,15 @@ class ImageFetcher:
         timeout: float = 30.0,
         retries: int = 2,
     ) -> None:
-        import httpx
-
         self.client = client
         self.base_url = (base_url or (client.url if client else "")).rstrip("/")
         self.document_root = document_root
         self.allow_private = allow_private
-        self.retries = retries
-        # A separate client for foreign hosts: it never carries the Label Studio token.
-        self._plain = httpx.Client(timeout=timeout, follow_redirects=False)
+        self.retry = net.RetryPolicy(retries=retries, base=0.5, cap=4.0, budget=4 * timeout)
+        # A separate client for foreign hosts: it never carries the Label Studio token, and
+        # connects only where the address policy allows (checked on the connected address).
+        policy = net.AddressPolicy(allow_private=allow_private)
+        self._plain = net.sync_client(policy, connect_timeout=timeout, read_timeout=timeout)
         self._s3: Any = None
 
     def close(self) -> None:
@@ -135,46 +134,38 @@ class ImageFetcher:
         return self._body(resp, url)
 
     def _from_foreign(self, url: str) -> bytes:
-        for _ in range(5):
-            check_url_safe(url, self.allow_private)
+        for _ in range(net.MAX_REDIRECTS):
+            net.check_scheme(url)  # raises UnsafeURLError; the address is the client's to check
             resp = self._get_response(self._plain, url, {})
-            if resp.status_code in (301, 302, 303, 307, 308) and "location" in resp.headers:
+            if resp.status_code in REDIRECTS and "location" in resp.headers:
                 url = urljoin(url, resp.headers["location"])
                 continue
             return self._body(resp, url)
         raise FetchError("too many redirects")
 
     def _get_response(self, http: Any, url: str, headers: dict[str, str]) -> Any:
-        import time
-
+        """GET ``url`` (body read within MAX_BYTES), retrying transient failures."""
         import httpx
 
-        last = ""
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(min(4.0, 0.5 * 2**attempt))
-            try:
-                resp = http.get(url, headers=headers)
-            except httpx.HTTPError as exc:
-                last = exc.__class__.__name__
-                continue
-            if resp.status_code in RETRYABLE:
-                last = f"HTTP {resp.status_code}"
-                continue
-            return resp
-        raise FetchError(f"gave up after {self.retries + 1} attempts: {last}")
+        def attempt(budget: float) -> httpx.Response:
+            with http.stream("GET", url, headers=headers) as resp:
+                if net.is_transient_status(resp.status_code):
+                    raise net.RetryableStatus(resp, self.retry.retry_after_max)
+                body = net.read_capped(resp, MAX_BYTES, deadline=budget)
+            return httpx.Response(resp.status_code, headers=resp.headers, content=body)
+
+        try:
+            return net.call_with_retries(attempt, self.retry)
+        except (net.GaveUp, net.BodyError) as exc:
+            raise FetchError(str(exc)) from None
+        except httpx.HTTPError as exc:  # a final one (bad URL, unsupported protocol...)
+            raise FetchError(f"{exc.__class__.__name__}: {exc}") from None
 
     @staticmethod
     def _body(resp: Any, url: str) -> bytes:
         if resp.status_code != 200:
             raise FetchError(f"HTTP {resp.status_code}")
-        data = bytes(resp.content)
-        expected = resp.headers.get("content-length")
-        if expected is not None and expected.isdigit() and int(expected) != len(data):
-            raise FetchError("short body")
-        if len(data) > MAX_BYTES:
-            raise FetchError("too large")
-        return data
+        return bytes(resp.content)  # its size was checked while streaming (net.read_capped)
 
     def _fetch_s3(self, bucket: str, key: str) -> bytes:
         if not bucket or not key:
@@ -190,55 +181,20 @@ class ImageFetcher:
             raise FetchError(f"S3 {exc.__class__.__name__}") from None
 
 
-def check_url_safe(url: str, allow_private: bool) -> None:
-    """Refuse non-http(s) URLs and, unless allowed, private/loopback/link-local targets."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UnsafeURLError(f"refused URL scheme in {url[:80]!r}")
-    if allow_private:
-        return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise NetworkError(f"cannot resolve {parts.hostname}: {exc}") from None
-    for info in infos:
-        addr = ipaddress.ip_address(info[4][0])
-        if not addr.is_global:
-            raise UnsafeURLError(f"refused {parts.hostname}: it resolves to {addr} (not public)")
-
-
 def check_image_bytes(data: bytes) -> None:
     """Raise FetchError unless ``data`` is a decodable image of an allowed format."""
-    from PIL import Image
-
     if not data:
         raise FetchError("empty body")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as im:
-                fmt = im.format
-                im.verify()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as exc:
-        raise FetchError(f"not a valid image ({exc.__class__.__name__})") from None
-    except Image.DecompressionBombError:
-        raise FetchError("image too large (decompression bomb)") from None
-    if fmt not in ALLOWED_FORMATS:
-        raise FetchError(f"image format {fmt} is not allowed")
-
-
-def sweep_parts(folder: Path) -> None:
-    """Remove stale ``*.part`` files left by an interrupted run."""
-    if folder.is_dir():
-        for part in folder.glob("*.part"):
-            part.unlink(missing_ok=True)
+        check_image(data)
+    except InvalidMediaError as exc:
+        raise FetchError(f"not a valid image ({exc.error_class}: {exc})") from None
 
 
 __all__ = [
     "FetchError",
     "ImageFetcher",
     "check_image_bytes",
-    "check_url_safe",
-    "sweep_parts",
+    "sweep_parts",  # used by pull.py: the floor's (vigie.files)
     "write_atomic",
 ]

@@ -29,10 +29,10 @@ from vigie.labelstudio.client import LabelStudioClient, LabelStudioHTTPError
 from vigie.labelstudio.export import strip_upload_prefix
 from vigie.labelstudio.predictions import Predictor
 from vigie.labelstudio.project import ProjectInfo, get_project
+from vigie.media import list_media
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp"})
 STORAGES = ("upload", "local-files")
 LOCAL_FILES_PREFIX = "/data/local-files/?d="
 
@@ -65,9 +65,7 @@ def list_images(folder: Path) -> list[Path]:
     """Image files under ``folder`` (recursive), sorted; raises SourceError if not a folder."""
     if not folder.is_dir():
         raise SourceError(f"{folder} is not a folder", hint="give the folder of images to push")
-    return sorted(
-        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-    )
+    return list_media(folder, "image", recursive=True, allow_empty=True)
 
 
 def local_files_ref(path: Path, document_root: Path) -> str:

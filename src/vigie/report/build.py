@@ -6,8 +6,8 @@ The page opens from disk with no server: charts are inline SVG, sample images ar
 
 from __future__ import annotations
 
+import io
 import logging
-import os
 import shutil
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -16,6 +16,8 @@ from pathlib import Path
 
 from vigie.catalog import Catalog
 from vigie.errors import MediaError
+from vigie.files import write_atomic
+from vigie.media import annotate
 from vigie.report import data as d
 from vigie.report import svg
 
@@ -118,12 +120,9 @@ def build_report(
         "</body></html>\n"
     )
     index = out / "index.html"
-    part = out / "index.html.part"
     try:
-        part.write_text(page, encoding="utf-8")
-        os.replace(part, index)
+        write_atomic(index, page)
     except OSError as exc:
-        part.unlink(missing_ok=True)
         raise MediaError(f"cannot write {index}: {exc.strerror or exc}") from None
     log.info("report written to %s", index)
     return index
@@ -372,7 +371,7 @@ def draw_boxes(
     Raises:
         MediaError: the image cannot be read.
     """
-    from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(sample.path) as src:
@@ -388,20 +387,14 @@ def draw_boxes(
             (round(img.width * scale2), round(img.height * scale2)), Image.Resampling.NEAREST
         )
         scale *= scale2
-    draw = ImageDraw.Draw(img)
-    font = ImageFont.load_default()
     classes = sorted({b[0] for b in sample.boxes})
-    for cls, conf, x1, y1, x2, y2 in sample.boxes:
-        c = (colors or {}).get(cls) or svg.color(classes.index(cls))
-        box = (x1 * scale, y1 * scale, x2 * scale, y2 * scale)
-        draw.rectangle(box, outline=c, width=2)
-        label = f"{cls} {conf:.2f}"
-        tx, ty = box[0], max(0.0, box[1] - 12)
-        bbox = draw.textbbox((tx, ty), label, font=font)
-        draw.rectangle(bbox, fill=c)
-        draw.text((tx, ty), label, fill="white", font=font)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
-    img.save(part, "JPEG", quality=88)
-    os.replace(part, dest)
-    return dest
+    annotate(
+        img,
+        [(x1 * scale, y1 * scale, x2 * scale, y2 * scale) for _, _, x1, y1, x2, y2 in sample.boxes],
+        labels=[f"{cls} {conf:.2f}" for cls, conf, *_ in sample.boxes],
+        colors=[(colors or {}).get(b[0]) or svg.color(classes.index(b[0])) for b in sample.boxes],
+        thickness=2,
+    )
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=88)
+    return write_atomic(dest, buf.getvalue())

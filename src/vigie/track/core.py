@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vigie.errors import ConfigError, MediaError, SourceError, output_dir
+from vigie.errors import ConfigError, MediaError, output_dir
+from vigie.files import sweep_parts
+from vigie.media import FrameIndex, FrameReader, VideoInfo, list_media, scan
 from vigie.track.options import TrackOptions, TrackRun, VideoResult, selector
 from vigie.track.outputs import write_outputs
 from vigie.track.persist import record, saved_tracks, skip, write_db
@@ -31,7 +33,6 @@ from vigie.track.records import (
     summarise,
 )
 from vigie.track.trackers import make_tracker
-from vigie.track.video import VIDEO_EXTENSIONS, FrameReader, VideoInfo, probe
 from vigie.types import Detector, RunCounts
 
 if TYPE_CHECKING:
@@ -48,27 +49,13 @@ _VIGIE_REF_CONF = 0.35  # the --conf Vigie's tracker thresholds are tuned for
 def find_videos(sources: Sequence[str | Path]) -> list[Path]:
     """Video files named directly or found (recursively) in the folders given.
 
+    The listing rule of :func:`vigie.media.list_media`: the registry's video suffixes, hidden
+    names skipped, each file once.
+
     Raises:
-        SourceError: a source that does not exist.
+        SourceError: a source that does not exist, or no video at all.
     """
-    found: list[Path] = []
-    for src in sources:
-        p = Path(src)
-        if p.is_dir():
-            found += sorted(
-                f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in VIDEO_EXTENSIONS
-            )
-        elif p.is_file():
-            found.append(p)
-        else:
-            raise SourceError(f"{p} does not exist", hint="give video files or folders of videos")
-    seen: set[Path] = set()
-    unique = []
-    for f in found:
-        if f.resolve() not in seen:
-            seen.add(f.resolve())
-            unique.append(f)
-    return unique
+    return list_media(sources, "video", recursive=True)
 
 
 def track(
@@ -89,7 +76,8 @@ def track(
     """Detect and track objects in videos; write per-video outputs into ``out``.
 
     Args:
-        sources: video files and/or folders (searched recursively for .mp4 .mov .avi .mkv .webm).
+        sources: video files and/or folders (searched recursively for the video suffixes of
+            :data:`vigie.media.VIDEO_SUFFIXES`: .mp4 .mov .m4v .mkv .webm .avi .ts ...).
         model: detector weights (.pt or .onnx) for :func:`vigie.detect.load_detector`.
         detector: an already loaded detector (anything with ``names`` and ``predict``); used
             instead of ``model``.
@@ -122,11 +110,6 @@ def track(
     _check(opts)
     srcs = [sources] if isinstance(sources, str | Path) else list(sources)
     videos = find_videos(srcs)
-    if not videos:
-        raise SourceError(
-            f"no video in {', '.join(str(s) for s in srcs)}",
-            hint="give video files (" + ", ".join(sorted(VIDEO_EXTENSIONS)) + ") or their folders",
-        )
     if detector is None:
         if model is None:
             raise ConfigError("no model given", hint="pass --model weights.pt (or .onnx)")
@@ -141,8 +124,7 @@ def track(
         )
     model_name = _model_name(model, detector)
     out_dir = output_dir(out)
-    for stale in out_dir.glob("*.part"):
-        stale.unlink(missing_ok=True)
+    sweep_parts(out_dir)
     make_tracker(opts.tracker, **_tracker_params(opts, None))  # fail fast on a bad tracker
     engine = None
     if db_url:
@@ -221,7 +203,7 @@ def _tracker_params(opts: TrackOptions, info: VideoInfo | None) -> dict[str, Any
     params = dict(opts.tracker_params)
     if opts.tracker == "vigie":
         if info is not None:
-            params.setdefault("image_size", (info.width, info.height))
+            params.setdefault("image_size", info.display_size)
         if opts.conf < _VIGIE_REF_CONF:
             # Vigie's confidence thresholds are tuned for detections kept at >= 0.35; a lower
             # --conf (a weak or young model) scales them down in proportion.
@@ -269,11 +251,11 @@ def _start(path: Path, stem: str, ctx: _Context, force: bool) -> _Pending:
         log.info("%s: already tracked with these settings, skipped", path.name)
         return _Pending(path, skipped, None, None, t0, record=False)
     try:
-        info = probe(path)
+        info, index = scan(path)
     except MediaError as exc:
         log.warning("%s: %s", path.name, exc.message)
         return _Pending(path, VideoResult(path, "failed", error=exc.message), None, None, t0)
-    res, write = _analyse(path, stem, info, ctx)
+    res, write = _analyse(path, stem, info, index, ctx)
     return _Pending(path, res, info, write, t0)
 
 
@@ -308,18 +290,16 @@ def _finish(p: _Pending, ctx: _Context) -> VideoResult:
 
 
 def _analyse(
-    path: Path, stem: str, info: VideoInfo, ctx: _Context
+    path: Path, stem: str, info: VideoInfo, frame_index: FrameIndex, ctx: _Context
 ) -> tuple[VideoResult, Callable[[], dict[str, Path]] | None]:
     detector, opts, progress = ctx.detector, ctx.opts, ctx.progress
     tracker = make_tracker(opts.tracker, **_tracker_params(opts, info))
-    reader = FrameReader(
-        path, info.fps, selector(opts, opts.stride), maxsize=2 * opts.batch, seek=opts.start
-    )
+    select = selector(opts, opts.stride)
+    reader = FrameReader(path, select, maxsize=2 * opts.batch, seek=opts.start, index=frame_index)
     index: list[int] = []
     times: list[float] = []
-    expected = None
-    if info.frames:
-        expected = -(-info.frames // opts.stride)
+    total = info.expected_frames
+    expected = -(-total // opts.stride) if total else None
     batch: list[Any] = []
 
     def flush() -> None:
@@ -348,8 +328,8 @@ def _analyse(
     warning = None
     if reader.error:
         warning = f"decoding stopped after {reader.decoded} frames ({reader.error})"
-    elif info.frames and opts.end is None and reader.decoded < 0.98 * info.frames:
-        warning = f"the video ends after {reader.decoded} of {info.frames} frames (truncated?)"
+    elif total and opts.end is None and reader.decoded < 0.98 * total:
+        warning = f"the video ends after {reader.decoded} of {total} frames (truncated?)"
     if warning:
         log.warning("%s: %s; results cover the frames decoded", path.name, warning)
     if not index:
@@ -360,7 +340,7 @@ def _analyse(
         return VideoResult(path, "failed", error=msg, frames_decoded=reader.decoded), None
     per_frame = tracker.finish()
     names = dict(detector.names)
-    size = (info.width, info.height)
+    size = info.display_size
     records = summarise(per_frame, index, times, names, size, opts.min_frames, opts.conf)
     per_frame = keep_tracks(per_frame, records)
     res = VideoResult(
@@ -376,6 +356,8 @@ def _analyse(
     )
 
     def write() -> dict[str, Path]:
-        return write_outputs(res, stem, ctx.out_dir, per_frame, index, info, names, opts)
+        return write_outputs(
+            res, stem, ctx.out_dir, per_frame, index, info, frame_index, names, opts
+        )
 
     return res, write

@@ -10,13 +10,18 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vigie.files import write_atomic
+from vigie.media import FrameIndex, FrameReader, VideoInfo, VideoWriter, annotate, track_color
 from vigie.track.base import FloatArray
 from vigie.track.metrics import format_mot
 from vigie.track.options import TrackOptions, VideoResult, selector
 from vigie.track.records import record_dict, records_csv
-from vigie.track.video import FrameReader, VideoInfo, VideoWriter, draw_line, draw_tracks
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +37,21 @@ def write_outputs(
     per_frame: list[FloatArray],
     index: list[int],
     info: VideoInfo,
+    frame_index: FrameIndex,
     names: dict[int, str],
     opts: TrackOptions,
 ) -> dict[str, Path]:
     outputs: dict[str, Path] = {}
     if opts.video:
-        outputs["video"] = _render(out_dir / f"{stem}.mp4", info, per_frame, index, names, opts)
+        target = out_dir / f"{stem}.mp4"
+        outputs["video"] = _render(target, info, frame_index, per_frame, index, names, opts)
+    width, height = info.display_size
     summary = {
         "video": str(res.video),
         "status": res.status,
         "fps": info.fps,
-        "width": info.width,
-        "height": info.height,
+        "width": width,
+        "height": height,
         "frames_decoded": res.frames_decoded,
         "frames_analysed": res.frames_analysed,
         "tracker": opts.tracker,
@@ -65,6 +73,7 @@ def write_outputs(
 def _render(
     target: Path,
     info: VideoInfo,
+    frame_index: FrameIndex,
     per_frame: list[FloatArray],
     index: list[int],
     names: dict[int, str],
@@ -73,8 +82,9 @@ def _render(
     """Second pass: decode every frame of the range again, draw the tracks, encode."""
     part = target.with_name(target.name + ".part")
     by_frame = dict(zip(index, per_frame, strict=True))
-    reader = FrameReader(path := info.path, info.fps, selector(opts, 1), seek=opts.start)
-    writer = VideoWriter(part, info.rate, info.width, info.height)
+    path = info.path
+    reader = FrameReader(path, selector(opts, 1), seek=opts.start, index=frame_index)
+    writer = VideoWriter(part, info.rate, *info.display_size)
     shown: FloatArray | None = None
     shown_at = -(10**9)
     try:
@@ -82,10 +92,9 @@ def _render(
             if frame.index in by_frame:
                 shown, shown_at = by_frame[frame.index], frame.index
             img = frame.image
-            if opts.line:
-                img = draw_line(img, opts.line)
-            if shown is not None and frame.index - shown_at < opts.stride:
-                img = draw_tracks(img, shown, names)
+            visible = shown is not None and frame.index - shown_at < opts.stride
+            if opts.line or visible:
+                img = _draw(img, shown if visible else None, names, opts.line)
             writer.write(img)
         writer.close()
     except BaseException:
@@ -96,3 +105,25 @@ def _render(
     os.replace(part, target)
     log.debug("%s: annotated video written to %s", path.name, target)
     return target
+
+
+def _draw(
+    image: NDArray[np.uint8],
+    tracks: FloatArray | None,
+    names: dict[int, str],
+    line: tuple[float, float, float, float] | None,
+) -> NDArray[np.uint8]:
+    """The frame with each track's box, class and id, and the counting line, drawn."""
+    import numpy as np
+
+    rows = tracks if tracks is not None else ()
+    pil = annotate(
+        image,
+        [row[:4] for row in rows],
+        labels=[f"{names.get(int(r[6]), str(int(r[6])))} #{int(r[4])}" for r in rows],
+        colors=[track_color(int(r[4])) for r in rows],
+        thickness=2,
+        text_color=(0, 0, 0),
+        line=line,
+    )
+    return np.asarray(pil)

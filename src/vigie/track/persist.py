@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vigie.identity import MediaIdentity, identify
+from vigie.media import VideoInfo
 from vigie.track.options import TrackOptions, VideoResult
 from vigie.track.records import record_dict
-from vigie.track.video import VideoInfo
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -28,11 +28,11 @@ def media_item(catalog: Catalog, path: Path, info: VideoInfo | None) -> int:
     extra: dict[str, Any] = {}
     if info is not None:
         extra = dict(
-            width=info.width,
-            height=info.height,
+            width=info.display_size[0],
+            height=info.display_size[1],
             fps=info.fps,
             duration=info.duration,
-            frame_count=info.frames,
+            frame_count=info.frame_count,
         )
     return catalog.upsert_item(
         key=f"file:{resolved}",

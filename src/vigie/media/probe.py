@@ -3,62 +3,40 @@
 Headers lie (variable frame rate, 0 or absurd fps, no frame count, wrong duration). We demux the
 video stream once (reading packets, not decoding them) to get the presentation timestamp and the
 keyframe flag of every frame, and report each disagreement as a problem instead of trusting it.
+Frame times count from the first frame's timestamp (the stream's start time), so a transport
+stream that starts at 1.4 s has its first frame at 0.0 like any other file.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import os
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vigie.errors import MediaError, require
+from vigie.errors import MediaError
+from vigie.media.video import (
+    ASSUMED_FPS,
+    MAX_SANE_FPS,
+    MIN_SANE_FPS,
+    VideoInfo,
+    as_rate,
+    first_frame_rotation,
+    metadata_rotation,
+    nominal_fps,
+    open_video,
+    short_error,
+    video_stream,
+)
 
 if TYPE_CHECKING:
     from av.container import InputContainer
     from av.video.stream import VideoStream
 
 log = logging.getLogger(__name__)
-
-# FFmpeg may only open plain files: no http, no concat of other files (reliability promise 10).
-OPEN_OPTIONS = {"protocol_whitelist": "file"}
-MAX_SANE_FPS = 1000.0
-MIN_SANE_FPS = 0.1
-ASSUMED_FPS = 25.0
-
-
-@dataclass(frozen=True)
-class VideoInfo:
-    """What a video really holds, and what its header got wrong.
-
-    ``fps``, ``frame_count`` and ``duration`` come from the frames' presentation timestamps when
-    the header is missing or wrong; ``problems`` says, in words, what the header claimed.
-    """
-
-    path: Path
-    fps: float
-    frame_count: int
-    duration: float
-    width: int
-    height: int
-    rotation: int  # degrees counterclockwise to display upright (display matrix)
-    codec: str
-    has_video: bool = True
-    problems: list[str] = field(default_factory=list)
-    variable_frame_rate: bool = False
-    header_fps: float | None = None
-    header_frame_count: int | None = None
-    header_duration: float | None = None
-
-    @property
-    def display_size(self) -> tuple[int, int]:
-        """(width, height) of the upright picture."""
-        if self.rotation % 180 != 0:
-            return self.height, self.width
-        return self.width, self.height
 
 
 @dataclass
@@ -74,82 +52,17 @@ class FrameIndex:
     # True when the timestamps were unusable (shared by several frames): frames are then
     # numbered in the order the decoder gives them, and decoding never seeks.
     synthetic: bool = False
+    # decode timestamp of each keyframe's packet (frame index -> dts): demuxers that seek by
+    # decode time (MPEG-TS) need it to land on that keyframe rather than on the next one
+    key_dts: dict[int, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.pts)
 
     def keyframe_before(self, index: int) -> int:
         """Index of the last keyframe at or before frame ``index`` (0 when none)."""
-        from bisect import bisect_right
-
         pos = bisect_right(self.keyframes, index) - 1
         return self.keyframes[pos] if pos >= 0 else 0
-
-
-def open_video(path: Path) -> InputContainer:
-    """Open a local video with FFmpeg restricted to the ``file`` protocol.
-
-    Raises:
-        MediaError: missing, empty or undecodable file.
-    """
-    require("av", "video")
-    import av
-
-    path = Path(path)
-    if not path.is_file():
-        raise MediaError(f"{path}: no such video file", hint="check the path")
-    if path.stat().st_size == 0:
-        raise MediaError(f"{path}: empty file (0 bytes)", hint="download it again")
-    # An absolute path can never be read as a URL ("http:..."), and the whitelist refuses nested
-    # opens of anything but local files (HLS playlists, concat lists).
-    name = os.path.abspath(path)
-    try:
-        return av.open(name, "r", options=dict(OPEN_OPTIONS), timeout=30)
-    except (av.FFmpegError, OSError, ValueError) as exc:
-        raise MediaError(
-            f"{path}: cannot open the video ({_short(exc)})",
-            hint="the file is corrupt, truncated before its index, or not a video",
-        ) from None
-
-
-def video_stream(container: InputContainer, path: Path) -> VideoStream | None:
-    """The first real video stream (cover pictures excluded), or None."""
-    for stream in container.streams.video:
-        if stream.disposition & stream.disposition.attached_pic:
-            continue
-        return stream
-    return None
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip() or exc.__class__.__name__
-    return text.splitlines()[0][:200]
-
-
-def _rate(value: Fraction | None) -> float | None:
-    if value is None or value.denominator == 0:
-        return None
-    rate = float(value)
-    return rate if rate > 0 else None
-
-
-def _sane(fps: float | None) -> float | None:
-    return fps if fps is not None and MIN_SANE_FPS <= fps <= MAX_SANE_FPS else None
-
-
-def _nominal_fps(stream: VideoStream) -> float:
-    """The frame rate the header or the bitstream (H.264 VUI timing) claims, if sane; else 25."""
-    ctx_rate: Fraction | None = None
-    try:
-        ctx_rate = stream.codec_context.framerate
-    except (AttributeError, ValueError):
-        ctx_rate = None
-    return (
-        _sane(_rate(stream.average_rate))
-        or _sane(_rate(ctx_rate))
-        or _sane(_rate(stream.guessed_rate))
-        or ASSUMED_FPS
-    )
 
 
 def build_index(container: InputContainer, stream: VideoStream) -> FrameIndex:
@@ -162,9 +75,8 @@ def build_index(container: InputContainer, stream: VideoStream) -> FrameIndex:
 
     stream_index = stream.index
     pts_list: list[int] = []
-    key_pts: list[int] = []
+    key_pts: dict[int, int] = {}  # pts -> dts of keyframe packets
     warnings: list[str] = []
-    seen_dts: list[int] = []
     missing_pts = 0
     try:
         for packet in container.demux(stream):
@@ -177,12 +89,10 @@ def build_index(container: InputContainer, stream: VideoStream) -> FrameIndex:
             if pts is None:
                 continue
             pts_list.append(pts)
-            if packet.dts is not None:
-                seen_dts.append(packet.dts)
             if packet.is_keyframe:
-                key_pts.append(pts)
+                key_pts[pts] = packet.dts if packet.dts is not None else pts
     except (av.FFmpegError, OSError, EOFError) as exc:
-        warnings.append(f"reading stopped after {len(pts_list)} frames: {_short(exc)}")
+        warnings.append(f"reading stopped after {len(pts_list)} frames: {short_error(exc)}")
     if missing_pts:
         warnings.append(f"{missing_pts} packets had no presentation time; used decode times")
     time_base = stream.time_base or Fraction(1, 90000)
@@ -193,7 +103,7 @@ def build_index(container: InputContainer, stream: VideoStream) -> FrameIndex:
             f"decoding order, timed at the nominal frame rate"
         )
         n = len(pts_list)
-        fps = _nominal_fps(stream)
+        fps = nominal_fps(stream)
         return FrameIndex(
             list(range(n)), [i / fps for i in range(n)], [0], Fraction(1, 1), 0, warnings, True
         )
@@ -202,47 +112,19 @@ def build_index(container: InputContainer, stream: VideoStream) -> FrameIndex:
     if len(times) > 1:
         measured = (len(times) - 1) / times[-1] if times[-1] > 0 else 0.0
         if not MIN_SANE_FPS <= measured <= MAX_SANE_FPS:
-            fps = _nominal_fps(stream)
+            fps = nominal_fps(stream)
             warnings.append(
                 f"timestamps give an absurd {measured:.4g} fps; frames timed at {fps:g} fps"
             )
             times = [i / fps for i in range(len(times))]
     position = {p: i for i, p in enumerate(pts_sorted)}
-    keyframes = sorted({position[p] for p in key_pts if p in position})
+    key_dts = {position[p]: dts for p, dts in key_pts.items() if p in position}
+    keyframes = sorted(key_dts)
     if pts_sorted and (not keyframes or keyframes[0] != 0):
         keyframes.insert(0, 0)  # decoding has to start somewhere: the first frame
-    return FrameIndex(pts_sorted, times, keyframes, Fraction(time_base), origin, warnings)
-
-
-def _rotation_from_metadata(stream: VideoStream) -> int | None:
-    tag = stream.metadata.get("rotate")
-    if tag is None:
-        return None
-    try:
-        # The legacy tag is clockwise; the display matrix angle is counterclockwise.
-        return normalise_rotation(-int(float(tag)))
-    except ValueError:
-        return None
-
-
-def normalise_rotation(angle: float) -> int:
-    """The nearest multiple of 90 degrees, in [0, 360)."""
-    return round(angle / 90.0) * 90 % 360
-
-
-def first_frame_rotation(container: InputContainer, stream: VideoStream) -> int:
-    """Rotation from the display matrix of the first decodable frame (0 when none)."""
-    import av
-
-    try:
-        container.seek(0, stream=stream) if stream.start_time is None else container.seek(
-            stream.start_time, stream=stream
-        )
-        for frame in container.decode(stream):
-            return normalise_rotation(frame.rotation)
-    except (av.FFmpegError, OSError, EOFError, StopIteration):
-        return 0
-    return 0
+    return FrameIndex(
+        pts_sorted, times, keyframes, Fraction(time_base), origin, warnings, key_dts=key_dts
+    )
 
 
 def describe(
@@ -251,7 +133,7 @@ def describe(
     """Reconcile the header with the demuxed timestamps into a VideoInfo and its problems."""
     problems = list(index.warnings)
     time_base = stream.time_base or Fraction(1, 90000)
-    header_fps = _rate(stream.average_rate) or _rate(stream.guessed_rate)
+    header_fps = as_rate(stream.average_rate) or as_rate(stream.guessed_rate)
     header_count = stream.frames or None
     header_duration: float | None = None
     if stream.duration:
@@ -311,6 +193,7 @@ def describe(
         header_fps=header_fps,
         header_frame_count=header_count,
         header_duration=header_duration,
+        start_time=0.0 if index.synthetic else float(index.origin_pts * time_base),
     )
 
 
@@ -338,7 +221,7 @@ def scan_container(
             f"{path}: cannot find any stream in the file",
             hint="the file is corrupt (its index may be damaged) or not a video",
         )
-    stream = video_stream(container, path)
+    stream = video_stream(container)
     if stream is None:
         if require_video:
             kinds = sorted({s.type for s in container.streams})
@@ -354,7 +237,7 @@ def scan_container(
             hint="the file is corrupt or uses a codec this FFmpeg cannot decode",
         )
     stream.thread_type = "AUTO"
-    rotation = _rotation_from_metadata(stream)
+    rotation = metadata_rotation(stream)
     index = build_index(container, stream)
     if rotation is None:
         rotation = first_frame_rotation(container, stream) if read_rotation and len(index) else 0
@@ -381,7 +264,7 @@ def probe(path: Path, *, require_video: bool = True) -> VideoInfo:
     Raises:
         MediaError: the file cannot be opened, or has no video stream.
     """
-    info, _ = scan(path, require_video=require_video)
+    info, _ = scan(Path(path), require_video=require_video)
     log.debug("probed %s: %s", path, info)
     return info
 
@@ -398,5 +281,6 @@ def info_as_dict(info: VideoInfo) -> dict[str, Any]:
         "rotation": info.rotation,
         "codec": info.codec,
         "variable_frame_rate": info.variable_frame_rate,
+        "start_time": round(info.start_time, 6),
         "problems": list(info.problems),
     }

@@ -4,6 +4,10 @@ For each target frame we either keep decoding forward from where we are, or seek
 before the target and decode from there; we seek when that keyframe lies far enough ahead that the
 seek skips more decoding than it costs. A dense selection therefore decodes the video once from
 start to end; a sparse one decodes one short run (keyframe -> target) per target.
+
+Seeking honours the stream's start time: the first keyframe is reached by rewinding the demuxer,
+and a demuxer that seeks by decode time (MPEG-TS) is asked for the keyframe's decode timestamp
+once its presentation timestamp proved to land on the next keyframe.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from vigie.frames.probe import FrameIndex, _short
+from vigie.media.probe import FrameIndex
+from vigie.media.video import rewind, short_error
 
 if TYPE_CHECKING:
     from av.container import InputContainer
@@ -25,6 +30,7 @@ log = logging.getLogger(__name__)
 
 # A seek flushes the (threaded) decoder; skipping fewer frames than this is not worth it.
 SEEK_THRESHOLD_FRAMES = 12
+SEEK_RETRIES = 3  # a seek that lands after its keyframe: by decode time, then one keyframe back
 
 
 @dataclass
@@ -33,6 +39,7 @@ class DecodeStats:
     seeks: int = 0
     missing: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    by_dts: bool = False  # the demuxer seeks by decode time (learnt on the first late landing)
 
 
 def plan_segments(
@@ -81,21 +88,17 @@ def iter_target_frames(
         return
     position = {p: i for i, p in enumerate(index.pts)}
     wanted_pts = {index.pts[t] for t in targets} if skip_nonref else None
-    segments = plan_segments(index, targets, threshold)
     cursor = -1  # index of the last frame decoded in the current forward run
     frames: Iterator[VideoFrame] | None = None
-    for seg in segments:
+    for seg in plan_segments(index, targets, threshold):
         key = index.keyframe_before(seg[0])
         fresh = False  # True until the first frame after a seek
         if frames is None or key > cursor + 1 or seg[0] <= cursor:
-            frames, cursor, fresh = (
-                _seek(container, stream, index, key, stats, wanted_pts),
-                key - 1,
-                True,
-            )
+            frames = _seek(container, stream, index, key, stats, wanted_pts)
+            cursor, fresh = key - 1, True
         wanted = set(seg)
         pending = deque(seg)
-        retries = 2  # a seek that lands after the target (odd index): back off one keyframe
+        retries = SEEK_RETRIES
         try:
             while pending:
                 frame = next(frames, None)
@@ -108,11 +111,9 @@ def iter_target_frames(
                     continue
                 if fresh and i > pending[0] and retries and key > 0:
                     retries -= 1
-                    key = index.keyframe_before(key - 1)
-                    frames, cursor = (
-                        _seek(container, stream, index, key, stats, wanted_pts),
-                        key - 1,
-                    )
+                    key = _earlier(index, key, stats)
+                    frames = _seek(container, stream, index, key, stats, wanted_pts)
+                    cursor = key - 1
                     continue
                 fresh = False
                 cursor = i
@@ -125,9 +126,17 @@ def iter_target_frames(
                         wanted.discard(pending[0])
                     pending.popleft()
         except (av.FFmpegError, OSError, EOFError) as exc:
-            stats.warnings.append(f"decoding stopped near frame {cursor + 1}: {_short(exc)}")
+            stats.warnings.append(f"decoding stopped near frame {cursor + 1}: {short_error(exc)}")
             frames = None
         stats.missing.extend(sorted(wanted))
+
+
+def _earlier(index: FrameIndex, key: int, stats: DecodeStats) -> int:
+    """After a seek landed past keyframe ``key``: seek by decode time, else one keyframe back."""
+    if not stats.by_dts and index.key_dts.get(key, index.pts[key]) < index.pts[key]:
+        stats.by_dts = True
+        return key
+    return index.keyframe_before(key - 1)
 
 
 def _in_decoding_order(
@@ -140,9 +149,7 @@ def _in_decoding_order(
     last = max(targets, default=-1)
     i = -1
     try:
-        container.seek(0, stream=stream) if stream.start_time is None else container.seek(
-            stream.start_time, stream=stream
-        )
+        rewind(container, stream)
         for frame in _decode(container, stream):
             i += 1
             stats.decoded += 1
@@ -152,7 +159,7 @@ def _in_decoding_order(
             if i >= last:
                 break
     except (av.FFmpegError, OSError, EOFError) as exc:
-        stats.warnings.append(f"decoding stopped near frame {i + 1}: {_short(exc)}")
+        stats.warnings.append(f"decoding stopped near frame {i + 1}: {short_error(exc)}")
     stats.missing.extend(sorted(wanted))
 
 
@@ -169,9 +176,13 @@ def _seek(
 
     stats.seeks += 1
     try:
-        container.seek(index.pts[key], stream=stream, backward=True)
+        if key == 0:
+            rewind(container, stream)
+        else:
+            target = index.key_dts.get(key, index.pts[key]) if stats.by_dts else index.pts[key]
+            container.seek(target, stream=stream, backward=True)
     except (av.FFmpegError, OSError) as exc:
-        stats.warnings.append(f"seek to frame {key} failed: {_short(exc)}")
+        stats.warnings.append(f"seek to frame {key} failed: {short_error(exc)}")
     return _decode(container, stream, wanted_pts)
 
 
@@ -182,11 +193,13 @@ def _decode(
 
     With ``wanted_pts``, a packet that carries no wanted frame is decoded with
     ``skip_frame=NONREF``: if no other frame refers to it (most B-frames), the decoder drops it
-    without decoding it. The setting is copied to the decoding thread with each packet.
+    without decoding it. The setting is copied to the decoding thread with each packet, and
+    reset first: an earlier run abandoned mid-way may have left it on.
     """
     import av
 
     ctx = stream.codec_context
+    ctx.skip_frame = "DEFAULT"
     skipping = False
     for packet in container.demux(stream):
         if wanted_pts is not None:
