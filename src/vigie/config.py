@@ -39,6 +39,9 @@ class CaptureSettings(BaseModel):
     every: float = Field(60.0, gt=0, description="seconds between two snapshots")
     count: int = Field(50, ge=0, description="snapshots per camera; 0 runs until stopped")
     out: Path = Field(Path("captures"), description="folder of camera folders")
+    camera_folders: bool = Field(
+        True, description="one sub-folder per camera; false: files straight in out (the seed)"
+    )
     hash: Literal["ahash", "phash", "dhash"] = "ahash"
     threshold: int = Field(0, ge=0, description="max hamming distance for 'same picture'")
     timezone: Literal["utc", "local"] = Field("utc", description="clock used in file names")
@@ -62,7 +65,7 @@ class CaptureSettings(BaseModel):
 
 class LinksSettings(BaseModel):
     twitter_platform_id: int = 3
-    s3_bucket: str = "vigie-media"
+    s3_bucket: str | None = Field(None, description="bucket of the non-Twitter media (required)")
     s3_region: str = "eu-west-3"
     s3_url_template: str = "https://{bucket}.s3.{region}.amazonaws.com/{key}"
     s3_endpoint_url: str | None = None
@@ -113,6 +116,10 @@ class LabelStudioSettings(BaseModel):
     url: str = "http://127.0.0.1:8080"
     batch: int = Field(50, ge=1)
     local_files_document_root: Path | None = None
+    pull_out: Path = Field(Path("labelstudio"), description="`ls pull` target folder")
+    pull_images_dir: str = Field(
+        "images", description="images sub-folder of `ls pull`; '.' puts them in the target itself"
+    )
     labels: list[str] = Field(
         default_factory=lambda: [
             "Car",
@@ -176,6 +183,19 @@ class ServeSettings(BaseModel):
     refresh: float = Field(3.0, gt=0, description="seconds between two refreshes of a live page")
 
 
+# The settings that name an output folder: relative values lie in the workspace (output_path).
+OUTPUT_SETTINGS = (
+    ("capture", "out"),
+    ("links", "out"),
+    ("download", "out"),
+    ("frames", "out"),
+    ("labelstudio", "pull_out"),
+    ("train", "project"),
+    ("detect", "out"),
+    ("track", "out"),
+)
+
+
 class Settings(BaseSettings):
     """All of Vigie's settings. Build with :func:`load_settings`."""
 
@@ -218,6 +238,22 @@ class Settings(BaseSettings):
     detect: DetectSettings = Field(default_factory=DetectSettings)
     track: TrackSettings = Field(default_factory=TrackSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
+
+    def output_path(self, path: Path | str) -> Path:
+        """The output rule: a relative output path lies in the workspace (absolute result).
+
+        The workspace is ``-w/--workspace``, ``VIGIE_WORKSPACE`` or ``workspace`` in vigie.toml,
+        else the current folder; an absolute path is kept as it is.
+        """
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self.workspace.expanduser() / p).absolute()
+
+    def resolve_outputs(self) -> Settings:
+        """Apply :meth:`output_path` to every output setting (``OUTPUT_SETTINGS``); return self."""
+        for section, name in OUTPUT_SETTINGS:
+            model = getattr(self, section)
+            setattr(model, name, self.output_path(getattr(model, name)))
+        return self
 
     @property
     def resolved_catalog_url(self) -> str:

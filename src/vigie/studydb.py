@@ -136,90 +136,38 @@ def _time3(seconds: float) -> object:
     return time(h, m, s, milli * 1000)
 
 
-def write_video_tracks(engine: Engine, rows: list[dict[str, object]]) -> int:
-    """Write one ``yolo_video_detection`` row per track, replacing the media's earlier rows.
-
-    Each row gives study_id, media_id, plateform_id, logo (class name), size (Vigie's size name,
-    written with the study spelling of ``vigie.types.STUDY_DB_SIZE_NAMES``), area,
-    areaPercentage, timeBegin and timeEnd (seconds, written as TIME hh:mm:ss.mmm), confidence
-    (max over the track) and x1, y1, x2, y2 (box of the most confident observation). Rows of the
-    same (study_id, media_id, plateform_id) already in the table are deleted in the same
-    transaction, so a rerun leaves one set of rows.
-
-    Returns:
-        the number of rows inserted.
-
-    Raises:
-        DatabaseError: the database refused the write.
-    """
-    from sqlalchemy import and_, delete, or_
-
-    from vigie.types import STUDY_DB_SIZE_NAMES
-
-    if not rows:
-        return 0
-    t = yolo_video_detection
-    prepared = []
-    for row in rows:
-        data = dict(row)
-        data["size"] = STUDY_DB_SIZE_NAMES.get(str(data.get("size")), data.get("size"))
-        data["timeBegin"] = _time3(float(data["timeBegin"]))  # type: ignore[arg-type]
-        data["timeEnd"] = _time3(float(data["timeEnd"]))  # type: ignore[arg-type]
-        prepared.append(data)
-    keys = {(r.get("study_id"), r.get("media_id"), r.get("plateform_id")) for r in prepared}
-    cond = or_(
-        *(and_(t.c.study_id == s, t.c.media_id == m, t.c.plateform_id == p) for s, m, p in keys)
-    )
-    try:
-        with engine.begin() as conn:
-            conn.execute(delete(t).where(cond))
-            conn.execute(t.insert(), prepared)
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise DatabaseError(
-            f"cannot write yolo_video_detection: {reason}",
-            hint="check the study database URL and that its schema matches schema.sql",
-        ) from None
-    return len(prepared)
+MediaKey = tuple[int, str, "int | str"]  # (study_id, media_id, platform id): one media's rows
 
 
-def write_image_detections(
-    engine: Engine,
-    rows: list[dict[str, object]],
-    media_keys: list[tuple[int, str, int | str]] | None = None,
+def _replace_media_rows(
+    engine: Engine, table: Table, rows: list[dict[str, object]], media_keys: list[MediaKey] | None
 ) -> int:
-    """Write ``yolo_image_detection`` rows for a batch of images in one transaction.
+    """Delete the rows of every media of the batch, insert ``rows``: one transaction.
 
-    Each row gives study_id, media_id, plateform_id, logo (class name), size (Vigie's size name,
-    written with the study spelling of ``vigie.types.STUDY_DB_SIZE_NAMES``), area,
-    areaPercentage, confidence and x1, y1, x2, y2. Earlier rows of every image of the batch
-    (``media_keys``: (study_id, media_id, platform_id); default: the keys found in ``rows``)
-    are deleted first, so a rerun leaves exactly one set and an image that lost its
-    detections loses its rows.
-
-    Returns:
-        the number of rows inserted.
+    ``media_keys`` are the media written (default: those of ``rows``); a media among them with no
+    row left (no detection, no track any more) loses its earlier rows. Other media's rows, the
+    other media of the same publication included, are never touched.
 
     Raises:
-        DatabaseError: the database refused the write.
+        DatabaseError: the database refused the write (nothing of the batch is kept).
     """
     from sqlalchemy import and_, delete, or_
 
     from vigie.types import STUDY_DB_SIZE_NAMES
 
-    t = yolo_image_detection
     prepared = []
     for row in rows:
         data = dict(row)
         data["size"] = STUDY_DB_SIZE_NAMES.get(str(data.get("size")), data.get("size"))
         data["plateform_id"] = str(data.get("plateform_id"))
         prepared.append(data)
-    keys = {(int(s), str(m), str(p)) for s, m, p in (media_keys or [])}
-    keys |= {(r["study_id"], r["media_id"], r["plateform_id"]) for r in prepared}  # type: ignore[misc]
+    keys = {(int(st), str(m), str(p)) for st, m, p in (media_keys or [])}
+    keys |= {(int(r["study_id"]), str(r["media_id"]), str(r["plateform_id"])) for r in prepared}  # type: ignore[call-overload]
     if not keys:
         return 0
+    t = table
     cond = or_(
-        *(and_(t.c.study_id == s, t.c.media_id == m, t.c.plateform_id == p) for s, m, p in keys)
+        *(and_(t.c.study_id == st, t.c.media_id == m, t.c.plateform_id == p) for st, m, p in keys)
     )
     try:
         with engine.begin() as conn:
@@ -229,7 +177,56 @@ def write_image_detections(
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise DatabaseError(
-            f"cannot write yolo_image_detection: {reason}",
+            f"cannot write {t.name}: {reason}",
             hint="check the study database URL and that its schema matches schema.sql",
         ) from None
     return len(prepared)
+
+
+def write_video_tracks(
+    engine: Engine, rows: list[dict[str, object]], media_keys: list[MediaKey] | None = None
+) -> int:
+    """Write one ``yolo_video_detection`` row per track, replacing the video's earlier rows.
+
+    Each row gives study_id, media_id, plateform_id, logo (class name), size (Vigie's size name,
+    written with the study spelling of ``vigie.types.STUDY_DB_SIZE_NAMES``), area,
+    areaPercentage, timeBegin and timeEnd (seconds, written as TIME hh:mm:ss.mmm), confidence
+    (max over the track) and x1, y1, x2, y2 (box of the most confident observation). The rows of
+    every media in ``media_keys`` (study_id, media_id, platform id; default: the keys of
+    ``rows``) are deleted in the same transaction, so a rerun leaves exactly one set and a video
+    that lost its tracks loses its rows; other media's rows are untouched.
+
+    Returns:
+        the number of rows inserted.
+
+    Raises:
+        DatabaseError: the database refused the write.
+    """
+    prepared = []
+    for row in rows:
+        data = dict(row)
+        data["timeBegin"] = _time3(float(data["timeBegin"]))  # type: ignore[arg-type]
+        data["timeEnd"] = _time3(float(data["timeEnd"]))  # type: ignore[arg-type]
+        prepared.append(data)
+    return _replace_media_rows(engine, yolo_video_detection, prepared, media_keys)
+
+
+def write_image_detections(
+    engine: Engine, rows: list[dict[str, object]], media_keys: list[MediaKey] | None = None
+) -> int:
+    """Write ``yolo_image_detection`` rows for a batch of images in one transaction.
+
+    Each row gives study_id, media_id, plateform_id, logo (class name), size (Vigie's size name,
+    written with the study spelling of ``vigie.types.STUDY_DB_SIZE_NAMES``), area,
+    areaPercentage, confidence and x1, y1, x2, y2. Earlier rows of every image of the batch
+    (``media_keys``: (study_id, media_id, platform id); default: the keys found in ``rows``)
+    are deleted first, so a rerun leaves exactly one set and an image that lost its
+    detections loses its rows; other media's rows are untouched.
+
+    Returns:
+        the number of rows inserted.
+
+    Raises:
+        DatabaseError: the database refused the write.
+    """
+    return _replace_media_rows(engine, yolo_image_detection, rows, media_keys)

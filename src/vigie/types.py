@@ -77,9 +77,10 @@ class Link:
     publication_id: str
     media_type: MediaKind
     url: str
-    filename: str  # target name, <study>_<publication>_<platform>.<ext>
+    filename: str  # target name, <study>_<publication>_<platform>[_<n>].<ext> (vigie.identity)
     platform_name: str | None = None
     published_at: datetime | None = None
+    media_index: int = 1  # rank among the publication's distinct media (vigie.identity)
 
 
 @dataclass(frozen=True)

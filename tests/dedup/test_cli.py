@@ -16,7 +16,7 @@ runner = CliRunner()
 def test_cli_dedup_reports_groups_without_moving(tmp_path: Path) -> None:
     folder = make_folder(tmp_path / "imgs")
     res = runner.invoke(app, ["-w", str(tmp_path), "dedup", str(folder), "--threshold", "2"])
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 3, res.output  # one unreadable image: finished with failures
     assert "a.jpg" in res.output
     assert "5 images, 1 groups, 2 duplicates, 1 unreadable" in res.output
     assert (folder / "b.jpg").exists()
@@ -32,7 +32,7 @@ def test_cli_dedup_move_to(tmp_path: Path) -> None:
         app,
         ["-w", str(tmp_path), "dedup", str(folder), "--threshold", "2", "--move-to", str(aside)],
     )
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 3, res.output
     assert "moved 2" in res.output
     assert sorted(p.relative_to(aside).as_posix() for p in aside.rglob("*.jpg")) == [
         "b.jpg",
@@ -45,7 +45,7 @@ def test_cli_dedup_hash_and_no_recursive(tmp_path: Path) -> None:
     res = runner.invoke(
         app, ["-w", str(tmp_path), "dedup", str(folder), "--hash", "dhash", "--no-recursive"]
     )
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 3, res.output
     assert "4 images" in res.output
 
 
@@ -63,7 +63,7 @@ def test_cli_dedup_consecutive_move_to(tmp_path: Path) -> None:
         app,
         ["-w", str(tmp_path), "dedup", str(folder), "--consecutive", "--move-to", str(aside)],
     )
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 3, res.output
     unreadable = "20250101000006.jpg"  # reported, left in place
     kept = [n for n, keep in expected if keep]
     assert sorted(p.name for p in folder.glob("*.jpg")) == [*kept, unreadable]

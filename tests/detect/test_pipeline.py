@@ -14,24 +14,11 @@ from tests.detect.matching import match_detections
 from tests.fixtures.common import Workspace
 from vigie.catalog.detections import detections
 from vigie.detect import detect
-from vigie.detect.outputs import provenance_from_name
 from vigie.studydb import create_schema, yolo_image_detection
 from vigie.types import Detections
 
 pytestmark = pytest.mark.slow
 LOW = {"conf": 0.05, "imgsz": 160, "batch": 2}
-
-
-def test_study_pattern_names_give_study_media_and_platform_ids() -> None:
-    assert provenance_from_name(Path("53_IG1_1.jpg")) == (
-        p := provenance_from_name(Path("53_IG1_1.jpg"))
-    )
-    assert p is not None and (p.study_id, p.media_id, p.platform_id) == (53, "IG1", 1)
-    second = provenance_from_name(Path("53_TW4_3_2.jpg"))
-    assert second is not None and (second.media_id, second.platform_id) == ("TW4", 3)
-    underscored = provenance_from_name(Path("7_abc_def_2.png"))
-    assert underscored is not None and underscored.media_id == "abc_def"
-    assert provenance_from_name(Path("street.png")) is None
 
 
 def test_detect_writes_seed_json_and_annotated_image_for_every_image(
@@ -71,7 +58,9 @@ def test_study_ids_are_attached_only_to_study_named_images(
     study = json.loads((out / "detection_jsons" / "53_TW4_3_2.json").read_text())
     plain = json.loads((out / "detection_jsons" / "street.json").read_text())
     assert study and all(
-        (r["study_id"], r["media_id"], r["platform_id"]) == (53, "TW4", 3) for r in study
+        (r["study_id"], r["media_id"], r["platform_id"], r["publication_id"], r["media_index"])
+        == (53, "TW4_2", 3, "TW4", 2)
+        for r in study
     )
     assert all("study_id" not in r for r in plain)
 
@@ -176,8 +165,44 @@ def test_study_database_rows_are_written_once_per_rerun(
     rows = _study_rows(url)
     study_dets = second.study_rows
     assert first.study_rows == study_dets == len(rows) > 0
-    assert {r[:3] for r in rows} <= {(53, "IG1", "1"), (53, "TW4", "3")}
+    assert {r[:3] for r in rows} <= {(53, "IG1", "1"), (53, "TW4_2", "3")}
     assert {r[3] for r in rows} <= {"large", "meduim", "small", "negligeable"}
+
+
+def test_each_photo_of_a_tweet_keeps_its_own_rows_through_partial_reruns(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    from tests.detect.conftest import write_scene
+
+    folder = tmp_path / "tweet"
+    photos = [write_scene(folder / n, seed) for seed, n in enumerate(
+        ["53_1520_3.jpg", "53_1520_3_2.jpg", "53_1520_3_3.jpg", "53_1520_3_4.jpg"], start=1
+    )]  # fmt: skip
+    write_scene(folder / "copy" / "53_1520_3_2.jpg", 9)  # the same media again, elsewhere
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    create_schema(create_engine(url))
+    out = tmp_path / "o"
+
+    def per_media() -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for _study, media, _platform, _size in _study_rows(url):
+            counts[media] = counts.get(media, 0) + 1
+        return counts
+
+    def in_json(name: str) -> int:
+        return len(json.loads((out / "detection_jsons" / name).read_text()))
+
+    first = detect(folder, model=tiny_model, out=out, db_url=url, recursive=True, **LOW)
+    expected = {
+        "1520": in_json("53_1520_3.json"),
+        "1520_2": in_json("53_1520_3_2.json"),
+        "1520_3": in_json("53_1520_3_3.json"),
+        "1520_4": in_json("53_1520_3_4.json"),
+    }
+    assert {k: v for k, v in per_media().items() if v} == {k: v for k, v in expected.items() if v}
+    assert first.study_rows == sum(expected.values()) > 0  # the copy is not written twice
+    detect(photos[1], model=tiny_model, out=out, db_url=url, **LOW)  # one photo again
+    assert sum(per_media().values()) == sum(expected.values())  # nothing lost, nothing doubled
 
 
 @pytest.mark.mariadb

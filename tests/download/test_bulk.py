@@ -55,7 +55,12 @@ def test_bulk_download_with_mixed_faults_loses_nothing(
     out = tmp_path / "out"
     settings = fast_settings(workspace.root, concurrency=32, per_host=32, processes=processes)
     result = download(
-        study=53, manifest=manifest, out=out, settings=settings, catalog=workspace.catalog
+        study=53,
+        manifest=manifest,
+        out=out,
+        settings=settings,
+        catalog=workspace.catalog,
+        purpose="media_analysis",
     )
     assert result.total == N + 1
     assert result.done + result.skipped + result.failed == result.total
@@ -91,7 +96,12 @@ def test_large_run_keeps_counts_and_failures_without_one_result_per_item(
     out = tmp_path / "out"
     settings = fast_settings(workspace.root, concurrency=32, per_host=32, processes=processes)
     result = download(
-        study=53, manifest=manifest, out=out, settings=settings, catalog=workspace.catalog
+        study=53,
+        manifest=manifest,
+        out=out,
+        settings=settings,
+        catalog=workspace.catalog,
+        purpose="media_analysis",
     )
     assert result.items == [] and result.videos == []
     assert (result.total, result.done + result.skipped + result.failed) == (N, N)
@@ -133,7 +143,12 @@ def test_items_of_a_worker_process_that_dies_are_run_in_the_parent(
     out = tmp_path / "out"
     settings = fast_settings(workspace.root, concurrency=32, per_host=32, processes=2)
     result = download(
-        study=53, manifest=manifest, out=out, settings=settings, catalog=workspace.catalog
+        study=53,
+        manifest=manifest,
+        out=out,
+        settings=settings,
+        catalog=workspace.catalog,
+        purpose="media_analysis",
     )
     assert f"{N // 2} items were not reported by a worker process" in caplog.text
     assert (result.total, result.done + result.skipped + result.failed) == (N, N)

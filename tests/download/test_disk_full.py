@@ -84,6 +84,7 @@ def test_disk_full_fails_items_clearly_and_keeps_earlier_files_intact(
     # a first run that fits: three files
     first = download(
         study=53,
+        purpose="media_analysis",
         manifest=write_manifest(tmp_path / "first.jsonl", rows[:3]),
         out=small_disk,
         settings=settings,
@@ -95,6 +96,7 @@ def test_disk_full_fails_items_clearly_and_keeps_earlier_files_intact(
     # then the whole list: the disk fills up part of the way
     result = download(
         study=53,
+        purpose="media_analysis",
         manifest=write_manifest(tmp_path / "all.jsonl", rows),
         out=small_disk,
         settings=settings,

@@ -25,6 +25,7 @@ def _run(tmp_path: Path, rows: list[dict], **kwargs) -> tuple:  # type: ignore[t
     try:
         result = download(
             study=53,
+            purpose=kwargs.pop("purpose", "media_analysis"),
             manifest=manifest,
             out=tmp_path / "out",
             settings=settings,
@@ -296,14 +297,24 @@ def test_seed_link_files_with_a_study_get_the_seed_names_and_folders(
     )
     settings = fast_settings(workspace.root)
     result = download(
-        study=53, urls=aws, out=tmp_path / "data", settings=settings, catalog=workspace.catalog
+        study=53,
+        urls=aws,
+        out=tmp_path / "data",
+        settings=settings,
+        catalog=workspace.catalog,
+        purpose="media_analysis",
     )
     assert result.done == 2
     assert (tmp_path / "data" / "images_53" / "53_IG1_1.jpg").exists()
     assert (tmp_path / "data" / "videos_53" / "53_FB2_2.mp4").exists()
     assert (tmp_path / "data" / "errors_53.log").exists()
     again = download(
-        study=53, urls=aws, out=tmp_path / "data", settings=settings, catalog=workspace.catalog
+        study=53,
+        urls=aws,
+        out=tmp_path / "data",
+        settings=settings,
+        catalog=workspace.catalog,
+        purpose="media_analysis",
     )
     assert again.skipped == 2 and fault_server.hits("/IG1_1.jpg") == 1
 

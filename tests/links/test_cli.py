@@ -18,6 +18,7 @@ def test_links_example_with_database_from_the_environment(
     study_db: StudyDB, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("VIGIE_STUDY_DB_URL", study_db.url)
+    monkeypatch.setenv("VIGIE_LINKS__S3_BUCKET", "my-bucket")
     res = runner.invoke(
         app, ["links", "--study", "53", "--from", "2025-08-01", "--to", "2025-10-31"]
     )
@@ -41,7 +42,7 @@ def test_links_example_with_db_out_and_csv(study_db: StudyDB) -> None:
     res = runner.invoke(
         app,
         ["links", "--study", "53", "--from", "2025-08-01", "--to", "2025-10-31",
-         "--db", study_db.url, "--out", "links", "--format", "csv"],
+         "--db", study_db.url, "--out", "links", "--format", "csv", "--s3-bucket", "b"],
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     assert (Path("links") / "links_53_links.csv").read_text().startswith("study_id,platform_id")

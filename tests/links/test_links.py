@@ -16,6 +16,7 @@ from tests.fixtures.studydb import (
     EXPECTED_VIDEOS,
     StudyDB,
 )
+from tests.links.helpers import sqlite_study
 from vigie.config import load_settings
 from vigie.errors import ConfigError, DatabaseError
 from vigie.links import (
@@ -58,6 +59,7 @@ def test_links_reads_schema_sql_database_with_every_edge(
     study_db: StudyDB, workspace: Workspace, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
+    workspace.settings.links.s3_bucket = "vigie-media"
     result = build_links(
         study_db.study,
         study_db.start,
@@ -107,13 +109,14 @@ def test_links_reads_schema_sql_database_with_every_edge(
     tw2 = workspace.catalog.item("study:53:53_TW2_3.mp4")
     assert tw2 is not None and tw2.kind == "video" and tw2.publication_id == "TW2"
     assert tw2.platform_id == 3 and tw2.study_id == 53
-    assert tw2.meta == {"platform_name": "twitter"}  # the report names platforms from it
+    assert tw2.meta == {"platform_name": "twitter", "media_index": 1}  # the report reads it
 
 
 @pytest.mark.mariadb
 def test_links_rerun_is_idempotent_and_keeps_download_status(
     study_db: StudyDB, workspace: Workspace, tmp_path: Path
 ) -> None:
+    workspace.settings.links.s3_bucket = "b"
     kwargs = dict(
         db_url=study_db.url, out=tmp_path, settings=workspace.settings, catalog=workspace.catalog
     )
@@ -131,7 +134,7 @@ def test_links_rerun_is_idempotent_and_keeps_download_status(
 
 @pytest.mark.mariadb
 def test_links_csv_manifest_has_every_field(study_db: StudyDB, tmp_path: Path) -> None:
-    settings = load_settings(workspace=tmp_path, links={"manifest_format": "csv"})
+    settings = load_settings(workspace=tmp_path, links={"manifest_format": "csv", "s3_bucket": "b"})
     build_links(
         53, study_db.start, study_db.end, db_url=study_db.url, out=tmp_path, settings=settings
     )
@@ -198,34 +201,8 @@ def test_links_on_a_database_without_the_tables_is_a_database_error(tmp_path: Pa
 def test_links_works_on_an_sqlite_study_database(tmp_path: Path, workspace: Workspace) -> None:
     from datetime import datetime
 
-    from sqlalchemy import insert
-
-    from vigie import studydb
-
-    url = f"sqlite:///{tmp_path / 'study.db'}"
-    engine = studydb.connect(url)
-    studydb.create_schema(engine)
-    with engine.begin() as conn:
-        conn.execute(insert(studydb.plateforms), [{"id_plateform": 1, "name": "instagram"}])
-        conn.execute(
-            insert(studydb.study_publication_affectation),
-            [{"id_study": 7, "id_plateform": 1, "id_publication": "A", "flag_validated": 1}],
-        )
-        conn.execute(
-            insert(studydb.publications_meta),
-            [
-                {
-                    "plateform_id": 1,
-                    "publication_id": "A",
-                    "publication_datetime": datetime(2025, 10, 31, 23, 59, 59),
-                }
-            ],
-        )
-        conn.execute(
-            insert(studydb.publication_medias),
-            [{"id_plateform": 1, "publication_id": "A", "type": "VIDEO"}],
-        )
-    engine.dispose()
+    url = sqlite_study(tmp_path / "study.db", 7, "VIDEO", datetime(2025, 10, 31, 23, 59, 59))
+    workspace.settings.links.s3_bucket = "b"
     result = build_links(
         7,
         "2025-10-31",
@@ -429,7 +406,7 @@ def test_rows_added_behind_the_key_during_a_reconnect_fail_the_reconciliation(
 def test_links_with_a_small_page_size_writes_the_same_links(
     study_db: StudyDB, workspace: Workspace, tmp_path: Path
 ) -> None:
-    settings = load_settings(workspace=tmp_path / "ws", links={"page_size": 2})
+    settings = load_settings(workspace=tmp_path / "ws", links={"page_size": 2, "s3_bucket": "b"})
     result = build_links(
         53, study_db.start, study_db.end, db_url=study_db.url, out=tmp_path, settings=settings
     )

@@ -160,9 +160,12 @@ def dashboard(shared: Workspace) -> Iterator[Dashboard]:
         yield dash
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium: str) -> Iterator[Any]:  # noqa: F811
-    """Headless Debian Chromium driven by Playwright (its own browsers are never installed)."""
+    """Headless Debian Chromium driven by Playwright (its own browsers are never installed).
+
+    Package-scoped: Playwright's sync API keeps an event loop running in the main thread while
+    it is open, so every later ``asyncio.run()`` (download, capture) would fail."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

@@ -131,6 +131,11 @@ def capture(
     cams = _resolve_cameras(
         list(urls or []), list(names or []), list(cameras or []), cfg.image_url, cap.kind
     )
+    if not cap.camera_folders and len(cams) > 1:
+        raise ConfigError(
+            f"{len(cams)} cameras but no camera folders (capture.camera_folders = false)",
+            hint="capture one camera per --out folder, or keep one folder per camera",
+        )
     own_catalog = catalog is None
     cat = catalog or Catalog.from_settings(cfg)
     try:

@@ -63,7 +63,8 @@ class Runner:
 
     # -- set-up ------------------------------------------------------------------------------
     def prepare(self, cam: Camera) -> CameraState:
-        folder = output_dir(self.cap.out) / cam.name
+        root = output_dir(self.cap.out)
+        folder = root / cam.name if self.cap.camera_folders else root  # False: the seed's images/
         folder.mkdir(parents=True, exist_ok=True)
         sweep_parts(folder)
         meta = {

@@ -11,7 +11,14 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from vigie.cli.common import err_console, fail, global_options, setup_logging
+from vigie.cli.common import (
+    EXIT_CODES_HELP,
+    EXIT_INTERRUPTED,
+    err_console,
+    fail,
+    global_options,
+    setup_logging,
+)
 from vigie.errors import VigieError
 
 # One module per command group; each exposes ``register(app)``.
@@ -44,7 +51,7 @@ class VigieGroup(TyperGroup):
             raise fail(exc.message, exc.hint) from None
         except KeyboardInterrupt:
             err_console.print("interrupted; finished work is kept, rerun to resume")
-            raise typer.Exit(130) from None
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except Exception as exc:
@@ -66,6 +73,8 @@ app = typer.Typer(
     cls=VigieGroup,
     help="Vigie: camera capture, study media download, frames, labelling, training, "
     "detection and tracking, with provenance in one catalog.",
+    epilog="Relative output paths (--out and the output settings) lie in the workspace (-w, "
+    "VIGIE_WORKSPACE or vigie.toml `workspace`; default: the current folder). " + EXIT_CODES_HELP,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
@@ -121,4 +130,4 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="vigie")
     except KeyboardInterrupt:  # raised outside a command (e.g. while parsing)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)

@@ -73,6 +73,14 @@ def capture(
     out: Annotated[
         Path | None, typer.Option("--out", help="folder of camera folders (default captures)")
     ] = None,
+    camera_folders: Annotated[
+        bool | None,
+        typer.Option(
+            "--camera-folders/--no-camera-folders",
+            help="one sub-folder per camera (default); --no-camera-folders writes one camera's "
+            "files straight into --out, as the seed's images/",
+        ),
+    ] = None,
     hash_method: Annotated[
         HashMethod | None, typer.Option("--hash", help="perceptual hash (default ahash)")
     ] = None,
@@ -102,9 +110,10 @@ def capture(
 ) -> None:
     """Poll camera snapshot URLs or live streams on a fixed schedule; keep each new picture once.
 
-    Files are named YYYYmmddHHMMSS.jpg (UTC unless --timezone local) in OUT/<camera>/. A frame
-    identical to the previous one (same bytes, or hash distance <= --threshold) is not kept.
-    Ctrl-C or SIGTERM stops cleanly; a rerun continues after the last kept frame.
+    Files are named YYYYmmddHHMMSS.jpg (UTC unless --timezone local) in OUT/<camera>/ (in OUT
+    itself with --no-camera-folders). A frame identical to the previous one (same bytes, or hash
+    distance <= --threshold) is not kept. Ctrl-C or SIGTERM stops cleanly; a rerun continues
+    after the last kept frame. Exit code 3 when some polls failed.
     A stream (HLS, RTSP, MJPEG) gives its latest frame at each tick; a dropped stream is
     reopened with backoff and never stops the run.
 
@@ -127,6 +136,7 @@ def capture(
             "every": every,
             "count": count,
             "out": out,
+            "camera_folders": camera_folders,
             "hash": hash_method.value if hash_method else None,
             "threshold": threshold,
             "timezone": timezone.value if timezone else None,
@@ -165,6 +175,8 @@ def capture(
         if dashboard is not None:
             dashboard.stop()
     _print_capture_summary(result)
+    polls = sum(c.polls for c in result.cameras)
+    common.exit_if_failed(sum(c.failed for c in result.cameras), polls, "polls")
 
 
 def _print_capture_summary(result: object) -> None:
@@ -327,3 +339,4 @@ def dedup(
         f"{report.scanned} images, {len(report.groups)} groups, {report.duplicate_count} duplicates"
         f", {len(report.failures)} unreadable{moved}"
     )
+    common.exit_if_failed(len(report.failures), report.scanned, "images")

@@ -26,6 +26,40 @@ if TYPE_CHECKING:
 console = Console()
 err_console = Console(stderr=True)
 
+# Exit codes (documented in README.md and `vigie --help`); 2 is click's own usage error.
+EXIT_OK = 0  # the run finished and every item is done (or skipped as already done)
+EXIT_FATAL = 1  # the run could not go on: one `error:` line (a VigieError) and its hint
+EXIT_USAGE = 2  # a bad command line (unknown option, missing argument, bad value)
+EXIT_ITEMS_FAILED = 3  # the run finished but some items failed (every item failed included)
+EXIT_INTERRUPTED = 130  # Ctrl-C / SIGINT: finished work is kept, a rerun resumes
+EXIT_CODES_HELP = (
+    "Exit codes: 0 all done; 1 fatal error; 2 usage error; 3 the run finished but some items "
+    "failed (all of them included); 130 interrupted."
+)
+
+
+class ItemsFailed(typer.Exit):
+    """The run finished but ``failed`` of its ``total`` items failed: exit code 3.
+
+    Raised by a command after its summary (see :func:`exit_if_failed`), never by stage code.
+    """
+
+    def __init__(self, failed: int, total: int | None, what: str) -> None:
+        super().__init__(EXIT_ITEMS_FAILED)
+        self.failed, self.total, self.what = failed, total, what
+
+
+def exit_if_failed(failed: int, total: int | None = None, what: str = "items") -> None:
+    """After a command's summary: exit with code 3 when any item failed (one line says so)."""
+    if failed <= 0:
+        return
+    of = f" of {total}" if total is not None else ""
+    err_console.print(
+        f"[yellow]warning:[/] {failed}{of} {what} failed (exit code {EXIT_ITEMS_FAILED})",
+        highlight=False,
+    )
+    raise ItemsFailed(failed, total, what)
+
 
 @dataclass
 class GlobalOptions:
@@ -49,9 +83,10 @@ def settings(ctx: typer.Context, **overrides: Any) -> Settings:
     from vigie.config import load_settings
 
     opts = global_options(ctx)
-    return load_settings(
+    cfg = load_settings(
         opts.config, workspace=opts.workspace, catalog_url=opts.catalog, **overrides
     )
+    return cfg.resolve_outputs()  # the output rule: relative outputs lie in the workspace
 
 
 def open_catalog(cfg: Settings) -> Catalog:
@@ -106,7 +141,7 @@ def fail(message: str, hint: str | None = None) -> typer.Exit:
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     if hint:
         err_console.print(f"[yellow]hint:[/] {escape(hint)}", highlight=False)
-    return typer.Exit(1)
+    return typer.Exit(EXIT_FATAL)
 
 
 def is_interactive() -> bool:

@@ -96,7 +96,7 @@ def build(
         with cat.run("dataset build", cfg.safe_dump()) as run:
             result = build_dataset(
                 source,
-                out,
+                cfg.output_path(out),
                 names=[n.strip() for n in names.split(",")] if names else None,
                 val_fraction=cfg.dataset.val_fraction,
                 seed=cfg.dataset.seed,
@@ -215,6 +215,7 @@ def _summary(result: ConvertResult, show: int) -> None:
 
 
 def export(
+    ctx: typer.Context,
     source: Annotated[
         Path,
         typer.Argument(help="a YOLO dataset (built or pulled)", exists=True, file_okay=False),
@@ -234,11 +235,13 @@ def export(
     """
     from vigie.dataset import export_dataset
 
-    result = export_dataset(source, out, format=format.value, names=_names(names), link=not copy)
+    target = settings(ctx).output_path(out)  # the output rule: a relative --out in the workspace
+    result = export_dataset(source, target, format=format.value, names=_names(names), link=not copy)
     _summary(result, show)
 
 
 def import_(
+    ctx: typer.Context,
     path: Annotated[
         Path, typer.Argument(help="COCO JSON file or folder, VOC folder, YOLO folder", exists=True)
     ],
@@ -268,7 +271,7 @@ def import_(
 
     result = import_dataset(
         path,
-        out,
+        settings(ctx).output_path(out),
         format=format.value,
         names=_names(names),
         images=images,

@@ -43,6 +43,7 @@ def demo(
     from vigie.demo import run_demo
 
     cfg = settings(ctx)
+    out = cfg.output_path(out)
     quiet_stages = not global_options(ctx).verbose
     vigie_log, level = logging.getLogger("vigie"), logging.getLogger("vigie").level
     yolo_env = "YOLO_VERBOSE" not in os.environ

@@ -19,7 +19,10 @@ def detect(
     ctx: typer.Context,
     source: Annotated[Path, typer.Argument(help="a folder of images (or one image)")],
     model: Annotated[
-        str, typer.Option("--model", "-m", help="weights .pt/.onnx, or a registered model name")
+        str,
+        typer.Option(
+            "--model", "-m", help="weights .pt/.onnx, or a model name registered by `vigie train`"
+        ),
     ],
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="output folder (default: workspace)")
@@ -71,8 +74,11 @@ def detect(
 
     Writes detections_images/ and detection_jsons/ (plus crops/ and detections.csv on request)
     under --out, records the images and boxes in the catalog, and with --db writes the rows
-    into the study database's yolo_image_detection table. --coco FILE adds a COCO results file
-    (ids from --coco-gt, else FILE.images.json beside it) that pycocotools' COCOeval scores.
+    into the study database's yolo_image_detection table (each image's media rows replaced).
+    --coco FILE adds a COCO results file (ids from --coco-gt, else FILE.images.json beside it)
+    that pycocotools' COCOeval scores. Exit code 3 when some images could not be read.
+
+    Example: vigie detect images_53 --model traffic --csv --db mysql+pymysql://user@host/study
     """
     from rich.table import Table
 
@@ -93,7 +99,6 @@ def detect(
         },
     )
     d = cfg.detect
-    out_dir = out if out is not None else cfg.workspace / d.out
     class_list: list[int | str] | None = (
         [c.strip() for c in classes.split(",") if c.strip()] if classes else None
     )
@@ -105,7 +110,7 @@ def detect(
             result = run_detect(
                 source,
                 model=model,
-                out=out_dir,
+                out=d.out,
                 backend=d.backend,
                 conf=d.conf,
                 iou=d.iou,
@@ -116,7 +121,7 @@ def detect(
                 save_images=not no_images,
                 save_crops=save_crops,
                 csv=csv,
-                coco=coco,
+                coco=cfg.output_path(coco) if coco is not None else None,
                 coco_gt=coco_gt,
                 db_url=db,
                 catalog=catalog,
@@ -146,3 +151,4 @@ def detect(
         common.console.print(f"study database: {result.study_rows} rows written", highlight=False)
     for path, error in result.failures:
         common.err_console.print(f"[yellow]skipped[/] {path}: {error}", highlight=False)
+    common.exit_if_failed(result.failed, result.images, "images")

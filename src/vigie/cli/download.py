@@ -30,11 +30,14 @@ def download(
         int | None, typer.Option("--study", help="study id (its links in the catalog)", min=0)
     ] = None,
     purpose: Annotated[
-        Purpose,
+        Purpose | None,
         typer.Option(
-            "--purpose", help="dataset: frames of short videos; media_analysis: files only"
+            "--purpose",
+            help="dataset (default with --study, as the seed): frames of short videos, long ones "
+            "to videos_to_be_cut/; media_analysis (default for --urls alone): files only",
+            show_default=False,
         ),
-    ] = Purpose.media_analysis,
+    ] = None,
     manifest: Annotated[
         Path | None,
         typer.Option(
@@ -48,10 +51,16 @@ def download(
         Path | None,
         typer.Option("--urls", help="file of URLs, one per line", exists=True, dir_okay=False),
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="target folder (default .)")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="target folder (default: workspace)")
+    ] = None,
     retry_failed: Annotated[
         bool,
-        typer.Option("--retry-failed", help="retry only the failed items (.mp4 -> .jpg fallback)"),
+        typer.Option(
+            "--retry-failed",
+            help="retry only the failed items: the catalog's and those of errors_<study>.log "
+            "in --out (.mp4 -> .jpg fallback)",
+        ),
     ] = False,
     concurrency: Annotated[
         int | None, typer.Option("--concurrency", help="downloads at once (default 64)", min=1)
@@ -81,14 +90,15 @@ def download(
 
     Files are named from the manifest (<study>_<publication>_<platform>.<ext>) or, for a URL
     list, after the URL's last path segment. Each file is written as .part and renamed only once
-    complete and decoded. A rerun skips what is done; --retry-failed retries only the failures.
-    Failures go to errors_<study>.log and errors_<study>.jsonl in --out.
+    complete and decoded. A rerun skips what is done; --retry-failed retries only the failures,
+    from the catalog or from the failure logs errors_<study>.log / errors_<study>.jsonl in --out
+    (which list exactly what still fails). Exit code 3 when some items failed.
 
     Examples:
 
         vigie download --study 53 --purpose dataset --manifest links_53_links.jsonl --out data
 
-        vigie download --study 53 --purpose media_analysis --retry-failed
+        vigie download --study 53 --retry-failed --out data
 
         vigie download --urls urls.txt --out downloads
     """
@@ -122,7 +132,7 @@ def download(
 
             result = run_download(
                 study=study,
-                purpose=purpose.value,
+                purpose=purpose.value if purpose is not None else None,
                 manifest=manifest,
                 urls=urls,
                 retry_failed=retry_failed,
@@ -134,6 +144,7 @@ def download(
     finally:
         cat.close()
     _summary(result)
+    common.exit_if_failed(result.failed, result.total, "downloads")
 
 
 def _summary(result: DownloadResult) -> None:

@@ -51,7 +51,11 @@ def export(
     catalog = common.open_catalog(cfg)
     try:
         result = export_model(
-            model, format=format.value, imgsz=cfg.detect.imgsz, out=out, catalog=catalog
+            model,
+            format=format.value,
+            imgsz=cfg.detect.imgsz,
+            out=cfg.output_path(out) if out is not None else None,
+            catalog=catalog,
         )
     finally:
         catalog.close()

@@ -80,10 +80,7 @@ def frames(
             "video_timeout": timeout,
         },
     )
-    fs = cfg.frames
-    target = (
-        out if out is not None else (fs.out if fs.out.is_absolute() else cfg.workspace / fs.out)
-    )
+    target = cfg.frames.out
     output_dir(target)
     if source.is_dir():
         _run_folder(cfg, source, target, mode, value, start, end, strategy, seed, max_count)
@@ -186,6 +183,7 @@ def _run_video(
     finally:
         cat.close()
     _summary([result], [], result.seconds)
+    common.exit_if_failed(len(result.missing), result.selected, "frames")
 
 
 def _run_folder(
@@ -237,6 +235,8 @@ def _run_folder(
     finally:
         cat.close()
     _summary(res.results, res.failed, res.seconds)
+    missing = sum(len(r.missing) for r in res.results)
+    common.exit_if_failed(len(res.failed) + missing, None, "videos or frames")
 
 
 def _summary(results: list[Any], failed: list[tuple[Path, str]], seconds: float) -> None:
@@ -301,5 +301,4 @@ def probe(
             "; ".join(info.problems) or "-",
         )
     common.console.print(table)
-    if failures == len(videos):
-        raise typer.Exit(1)
+    common.exit_if_failed(failures, len(videos), "videos")

@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from vigie.cli.common import console, open_catalog, progress, settings
+from vigie.cli.common import console, exit_if_failed, open_catalog, progress, settings
 
 URL_OPT = typer.Option("--url", help="Label Studio URL (default: labelstudio.url)")
 
@@ -79,8 +79,12 @@ def push(
     ] = None,
     storage: Annotated[str, typer.Option("--storage", help="upload | local-files")] = "upload",
     predictions: Annotated[
-        Path | None,
-        typer.Option("--predictions", help="model (.pt) whose boxes become pre-annotations"),
+        str | None,
+        typer.Option(
+            "--predictions",
+            help="model (.pt, or a name registered by `vigie train`) whose boxes become "
+            "pre-annotations",
+        ),
     ] = None,
     conf: Annotated[float, typer.Option("--conf", help="prediction confidence threshold")] = 0.25,
     document_root: Annotated[
@@ -102,9 +106,11 @@ def push(
         ctx,
         labelstudio={"url": url, "batch": batch, "local_files_document_root": document_root},
     )
-    predictor = Predictor.from_model(predictions, conf=conf) if predictions else None
     cat = open_catalog(cfg)
     try:
+        predictor = (
+            Predictor.from_model(predictions, conf=conf, catalog=cat) if predictions else None
+        )
         with connect(cfg) as client, cat.run("labelstudio push", cfg.safe_dump()) as run:
             with progress() as bar:
                 task = bar.add_task("push", total=None, rate="")
@@ -146,8 +152,7 @@ def push(
         console.print(f"{result.left_for_later} images left for a later run (--max)")
     for path, why in result.failures[:20]:
         console.print(f"failed: {path}: {why}", highlight=False)
-    if result.failed:
-        raise typer.Exit(1)
+    exit_if_failed(result.failed, result.found, "images")
 
 
 def pull(
@@ -159,9 +164,22 @@ def pull(
             "--export", help="a JSON or JSON_MIN export file", exists=True, dir_okay=False
         ),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", help="folder of images/ and labels/")] = Path(
-        "labelstudio"
-    ),
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="folder of images/ and labels/ (default labelstudio.pull_out: labelstudio; the "
+            "seed's: images_labels)",
+        ),
+    ] = None,
+    images_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--images-dir",
+            help="sub-folder of the images (default images); '.' puts them in --out itself, "
+            "as the seed's images_labels/",
+        ),
+    ] = None,
     download: Annotated[
         bool, typer.Option("--download/--no-download", help="also get the images")
     ] = True,
@@ -187,7 +205,16 @@ def pull(
 
     if (project is None) == (export is None):
         raise ConfigError("give exactly one of --project and --export")
-    cfg = settings(ctx, labelstudio={"url": url, "local_files_document_root": document_root})
+    cfg = settings(
+        ctx,
+        labelstudio={
+            "url": url,
+            "local_files_document_root": document_root,
+            "pull_out": out,
+            "pull_images_dir": images_dir,
+        },
+    )
+    out = cfg.labelstudio.pull_out
     names = _labels(labels) or (cfg.labelstudio.labels if export is not None else None)
     need_server = project is not None or (download and cfg.labelstudio_token is not None)
     client: LabelStudioClient | None = connect(cfg) if need_server else None
@@ -203,6 +230,7 @@ def pull(
                 labels=names,
                 download=download,
                 snapshot=snapshot,
+                images_subdir=cfg.labelstudio.pull_images_dir,
                 document_root=cfg.labelstudio.local_files_document_root,
                 allow_private=cfg.allow_private_networks,
                 catalog=cat,
@@ -244,5 +272,4 @@ def pull(
         )
         for name, why in result.failures[:20]:
             console.print(f"failed: {name}: {why}", highlight=False)
-    if result.failed or result.malformed:
-        raise typer.Exit(1)
+    exit_if_failed(result.failed + len(result.malformed), result.tasks, "tasks")

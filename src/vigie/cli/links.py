@@ -35,7 +35,8 @@ def links(
         typer.Option("--db", help="study database SQLAlchemy URL (default VIGIE_STUDY_DB_URL)"),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="folder of link files and manifest (default .)")
+        Path | None,
+        typer.Option("--out", help="folder of link files and manifest (default: workspace)"),
     ] = None,
     tag: Annotated[
         str | None, typer.Option("--tag", help="suffix of the seed's folders (default links)")
@@ -47,17 +48,34 @@ def links(
         bool | None,
         typer.Option("--presign/--no-presign", help="presigned S3 URLs (private bucket)"),
     ] = None,
+    s3_bucket: Annotated[
+        str | None,
+        typer.Option("--s3-bucket", help="bucket of the non-Twitter media (links.s3_bucket)"),
+    ] = None,
+    s3_region: Annotated[
+        str | None, typer.Option("--s3-region", help="bucket region (default eu-west-3)")
+    ] = None,
+    s3_url_template: Annotated[
+        str | None,
+        typer.Option(
+            "--s3-url-template",
+            help="public URL of a key: {bucket}, {region}, {key} "
+            "(default https://{bucket}.s3.{region}.amazonaws.com/{key})",
+        ),
+    ] = None,
 ) -> None:
     """Build the download links of a study's validated publications for a period.
 
     Images (IMAGE, CAROUSEL_ALBUM, photo) and videos (VIDEO, video, animated_gif) get S3 links
-    (<publication>_<platform>.jpg/mp4), except Twitter media which keep their original URL.
+    (<publication>_<platform>.jpg/mp4 in --s3-bucket), except Twitter media which keep their
+    original URL. Each distinct media of a publication is one link: the first is named
+    <study>_<publication>_<platform>.<ext>, the n-th <study>_<publication>_<platform>_<n>.<ext>.
     Writes images_<study>_<tag>/ and videos_<study>_<tag>/ (aws_links.txt, twitter_links.txt),
     a manifest links_<study>_<tag>.jsonl, and registers every link in the catalog.
 
     Examples:
 
-        vigie links --study 53 --from 2025-08-01 --to 2025-10-31
+        vigie links --study 53 --from 2025-08-01 --to 2025-10-31 --s3-bucket my-bucket
 
         vigie links --study 53 --from 2025-08-01 --to 2025-10-31 --db mysql+pymysql://user@host/study --out links --format csv
     """
@@ -73,6 +91,9 @@ def links(
             "tag": tag,
             "manifest_format": manifest_format.value if manifest_format else None,
             "presign": presign,
+            "s3_bucket": s3_bucket,
+            "s3_region": s3_region,
+            "s3_url_template": s3_url_template,
         },
     )
     cat = common.open_catalog(cfg)

@@ -41,7 +41,7 @@ def report(
     from vigie.report import build_report
 
     cfg = settings(ctx)
-    target = out if out is not None else cfg.workspace / "report"
+    target = cfg.output_path(out if out is not None else "report")
     catalog = open_catalog(cfg)
     try:
         index = build_report(

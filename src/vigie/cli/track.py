@@ -51,7 +51,12 @@ def _line(value: str | None) -> tuple[float, float, float, float] | None:
 def track(
     ctx: typer.Context,
     sources: Annotated[list[Path], typer.Argument(help="videos, or folders of videos")],
-    model: Annotated[str, typer.Option("--model", "-m", help="detector weights (.pt or .onnx)")],
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model", "-m", help="weights .pt/.onnx, or a model name registered by `vigie train`"
+        ),
+    ],
     tracker: Annotated[
         str | None,
         typer.Option(help="vigie (default) | sort | bytetrack | botsort | ocsort"),
@@ -82,6 +87,9 @@ def track(
 ) -> None:
     """Detect and track objects in videos: annotated MP4, per-track JSON/CSV, MOT text, counts.
 
+    With --db, each video's yolo_video_detection rows are replaced (one row per track).
+    Exit code 3 when some videos failed.
+
     Example: vigie track videos/ --model best.pt --tracker vigie --line 0,360,1280,360
     """
     from vigie.errors import ConfigError
@@ -97,6 +105,7 @@ def track(
             "stride": stride,
             "batch": batch,
             "video": video,
+            "out": out,
         },
         detect={"backend": backend, "imgsz": imgsz},
     )
@@ -138,9 +147,7 @@ def track(
             result = run_track(
                 sources,
                 model=model,
-                out=out
-                if out is not None
-                else (t.out if t.out.is_absolute() else cfg.workspace / t.out),
+                out=t.out,
                 options=opts,
                 backend=cfg.detect.backend,
                 imgsz=cfg.detect.imgsz,
@@ -152,6 +159,7 @@ def track(
     finally:
         catalog.close()
     _summary(result)
+    common.exit_if_failed(result.counts.failed, len(result.results), "videos")
 
 
 def _summary(result: Any) -> None:

@@ -49,7 +49,8 @@ def train(
     batch: Annotated[int | None, typer.Option("--batch", min=1)] = None,
     device: Annotated[str | None, typer.Option("--device", help="cpu, 0, 0,1, mps ...")] = None,
     project: Annotated[
-        Path | None, typer.Option("--project", help="folder of training runs")
+        Path | None,
+        typer.Option("--project", help="folder of training runs (default: <workspace>/runs/train)"),
     ] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="continue the interrupted run --name")
@@ -89,7 +90,6 @@ def train(
         },
     )
     t = cfg.train
-    project_dir = t.project if t.project.is_absolute() else cfg.workspace / t.project
     catalog = common.open_catalog(cfg)
     try:
         result = run_train(
@@ -100,7 +100,7 @@ def train(
             imgsz=t.imgsz,
             batch=t.batch,
             device=t.device,
-            project=project_dir,
+            project=t.project,
             resume=resume,
             workers=workers,
             plots=t.plots,

@@ -101,6 +101,7 @@ def download(ctx: _Ctx) -> str:
         raise StepSkipped("no links")
     res = run(
         study=ctx.study.study_id if ctx.study else None,
+        purpose="media_analysis",  # the demo analyses the files (`dataset` is the CLI default)
         manifest=ctx.links.manifest,
         out=ctx.out / "study",
         settings=ctx.settings,

@@ -12,11 +12,11 @@ import io
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vigie.files import write_atomic
+from vigie.identity import MediaIdentity
 from vigie.media import annotate as draw
 from vigie.media import class_color
 from vigie.types import Detection, Detections
@@ -44,34 +44,29 @@ CSV_COLUMNS = (
     "area",
     "area_percentage",
     "size",
+    "publication_id",
+    "media_index",
 )
-# <study>_<media>_<platform>, optionally _<n> for the n-th media of one publication
-_STUDY_NAME = re.compile(r"^(\d+)_(.+?)_(\d+)(?:_\d+)?$")
+PROVENANCE_FIELDS = ("study_id", "media_id", "platform_id", "publication_id", "media_index")
 
 
-@dataclass(frozen=True)
-class Provenance:
-    """Study ids of an image: from its name ``<study>_<media>_<platform>.<ext>`` or the catalog."""
-
-    study_id: int | None = None
-    media_id: str | None = None
-    platform_id: int | None = None
-
-    @property
-    def known(self) -> bool:
-        return self.study_id is not None and self.media_id is not None
-
-
-def provenance_from_name(path: Path) -> Provenance | None:
-    """Study, media and platform ids when the file name follows the study pattern, else None."""
-    match = _STUDY_NAME.match(path.stem)
-    if not match:
-        return None
-    return Provenance(int(match.group(1)), match.group(2), int(match.group(3)))
+def provenance_fields(ident: MediaIdentity | None) -> dict[str, Any]:
+    """The identity columns of every output (vigie.identity): ids, media id and index."""
+    if ident is None:
+        return dict.fromkeys(PROVENANCE_FIELDS)
+    return {
+        "study_id": ident.study_id,
+        "media_id": ident.media_id,
+        "platform_id": ident.platform_id,
+        "publication_id": ident.publication_id,
+        "media_index": ident.index,
+    }
 
 
-def detection_dicts(dets: Detections, prov: Provenance) -> list[dict[str, Any]]:
-    """The seed's JSON records (``Results.to_json()`` shape) plus area, area_percentage, size."""
+def detection_dicts(dets: Detections, ident: MediaIdentity | None) -> list[dict[str, Any]]:
+    """The seed's JSON records (``Results.to_json()`` shape) plus area, area_percentage, size,
+    and the media's identity when known (study_id, media_id, platform_id, publication_id,
+    media_index)."""
     out = []
     for d in dets.to_records():
         item: dict[str, Any] = {
@@ -88,10 +83,8 @@ def detection_dicts(dets: Detections, prov: Provenance) -> list[dict[str, Any]]:
             "area_percentage": round(d.area_percentage, 5),
             "size": d.size,
         }
-        if prov.known:
-            item.update(
-                study_id=prov.study_id, media_id=prov.media_id, platform_id=prov.platform_id
-            )
+        if ident is not None:
+            item.update(provenance_fields(ident))
         out.append(item)
     return out
 
@@ -152,15 +145,14 @@ def _safe(name: str) -> str:
     return re.sub(r"[^\w.-]+", "_", name).strip("._") or "class"
 
 
-def csv_rows(image: Path, dets: Detections, prov: Provenance) -> list[dict[str, Any]]:
+def csv_rows(image: Path, dets: Detections, ident: MediaIdentity | None) -> list[dict[str, Any]]:
+    ids = provenance_fields(ident)
     rows = []
     for d in dets.to_records():
         rows.append(
             {
                 "image": str(image),
-                "study_id": prov.study_id,
-                "media_id": prov.media_id,
-                "platform_id": prov.platform_id,
+                **ids,
                 "class": d.class_id,
                 "name": d.class_name,
                 "confidence": round(d.confidence, 5),

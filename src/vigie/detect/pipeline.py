@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from vigie.catalog import Catalog
     from vigie.detect.coco import CocoResults
+    from vigie.identity import MediaIdentity
     from vigie.types import Detections
 
 log = logging.getLogger(__name__)
@@ -119,14 +120,18 @@ def _relative(path: Path, root: Path) -> Path:
 
 
 def _write_outputs(
-    opts: _Options, path: Path, image: NDArray[np.uint8], dets: Detections, prov: outputs.Provenance
+    opts: _Options,
+    path: Path,
+    image: NDArray[np.uint8],
+    dets: Detections,
+    ident: MediaIdentity | None,
 ) -> None:
     rel = _relative(path, opts.root)
     if opts.save_images:
         outputs.write_annotated(opts.out / outputs.IMAGES_DIR / rel, image, dets)
     if opts.save_json:
         json_path = (opts.out / outputs.JSONS_DIR / rel).with_suffix(".json")
-        outputs.write_json(json_path, outputs.detection_dicts(dets, prov))
+        outputs.write_json(json_path, outputs.detection_dicts(dets, ident))
     if opts.save_crops and len(dets):
         stem = str(rel.with_suffix("")).replace(os.sep, "_")
         outputs.write_crops(opts.out / outputs.CROPS_DIR, stem, image, dets)
@@ -171,7 +176,8 @@ def detect(
             see :mod:`vigie.detect.coco`.
         coco_gt: a COCO dataset file giving the image and category ids of ``coco``.
         db_url: study database (SQLAlchemy URL) receiving ``yolo_image_detection`` rows for
-            images whose study ids are known.
+            images whose identity is known (:func:`vigie.identity.identity_of`: the catalog's
+            provenance, else the file name); each image's rows are replaced, no other's.
         catalog: records the run, the images and their detections.
         batch: images per inference call (and per database transaction).
         workers: threads for decoding and for writing.
@@ -284,15 +290,15 @@ def _run(
             found = detector.predict([d.image for d in good]) if good else []
             writes, batch_items = [], []
             for dec, dets in zip(good, found, strict=True):
-                prov = recorder.provenance(dec.path)
+                ident = recorder.identity(dec.path)
                 assert dec.image is not None
                 writes.append(
-                    write_pool.submit(_write_outputs, opts, dec.path, dec.image, dets, prov)
+                    write_pool.submit(_write_outputs, opts, dec.path, dec.image, dets, ident)
                 )
-                batch_items.append((dec.path, dets, prov))
+                batch_items.append((dec.path, dets, ident))
                 result.detections += len(dets)
                 result.per_class.update(dets.names.get(int(c), str(int(c))) for c in dets.class_id)
-                csv_rows.extend(outputs.csv_rows(dec.path, dets, prov))
+                csv_rows.extend(outputs.csv_rows(dec.path, dets, ident))
                 if opts.coco is not None:
                     opts.coco.add(_relative(dec.path, opts.root), dets)
             failed = [(d.path, d.error or "cannot decode") for d in pending if d.image is None]

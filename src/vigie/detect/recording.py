@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vigie.detect import outputs
-from vigie.detect.outputs import Provenance, provenance_from_name
+from vigie.identity import MediaIdentity, identity_of
 from vigie.types import ItemStatus, MediaKind, RunCounts
 
 if TYPE_CHECKING:
@@ -47,14 +47,13 @@ class Recorder:
         self._known: dict[Path, Any] = {}  # path -> catalog row (None when unknown)
         self.study_rows = 0
         self.no_study_ids = 0
+        self.same_media: list[tuple[Path, Path]] = []  # (image, the image written for its media)
+        self._written: dict[tuple[int, str, str], Path] = {}  # media key -> image written
 
-    def provenance(self, path: Path) -> Provenance:
-        """Study ids of an image: the catalog's provenance of the file when it has study ids
-        (exact, even for ``<study>_<pub>_<platform>_2.jpg``), else parsed from the file name."""
-        row = self._row(path)
-        if row is not None and row.study_id is not None and row.publication_id is not None:
-            return Provenance(row.study_id, row.publication_id, row.platform_id)
-        return provenance_from_name(path) or Provenance()
+    def identity(self, path: Path) -> MediaIdentity | None:
+        """The image's media identity: the catalog's provenance of the file when it has one
+        (exact, whatever the name), else the one its name states (vigie.identity)."""
+        return identity_of(path, self._row(path))
 
     def _row(self, path: Path) -> Any:
         resolved = path.resolve()
@@ -65,7 +64,7 @@ class Recorder:
         return self._known[resolved]
 
     def _item(
-        self, path: Path, status: ItemStatus, prov: Provenance, **extra: Any
+        self, path: Path, status: ItemStatus, ident: MediaIdentity | None, **extra: Any
     ) -> dict[str, Any]:
         resolved = path.resolve()
         return {
@@ -74,9 +73,9 @@ class Recorder:
             "path": str(resolved),
             "filename": path.name,
             "source_id": self.source_id,
-            "study_id": prov.study_id,
-            "publication_id": prov.media_id,
-            "platform_id": prov.platform_id,
+            "study_id": ident.study_id if ident else None,
+            "publication_id": ident.publication_id if ident else None,
+            "platform_id": ident.platform_id if ident else None,
             "status": status.value,
             "run_id": self.run_id,
             "error_class": extra.get("error_class"),
@@ -88,7 +87,7 @@ class Recorder:
     def record(
         self,
         writes: list[Future[None]],
-        batch: list[tuple[Path, Detections, Provenance]],
+        batch: list[tuple[Path, Detections, MediaIdentity | None]],
         failed: list[tuple[Path, str]],
     ) -> None:
         """Wait for the batch's files, then write its rows (called on the recording thread)."""
@@ -100,17 +99,19 @@ class Recorder:
             self._record_study(batch)
 
     def _record_catalog(
-        self, batch: list[tuple[Path, Detections, Provenance]], failed: list[tuple[Path, str]]
+        self,
+        batch: list[tuple[Path, Detections, MediaIdentity | None]],
+        failed: list[tuple[Path, str]],
     ) -> None:
         from vigie.catalog.detections import record_image_batch
 
         assert self.catalog is not None
         items, rows_by_key = [], {}
-        for path, dets, prov in batch:
+        for path, dets, ident in batch:
             row = self._row(path)
             if row is None:
                 item = self._item(
-                    path, ItemStatus.DONE, prov, width=dets.image_width, height=dets.image_height
+                    path, ItemStatus.DONE, ident, width=dets.image_width, height=dets.image_height
                 )
                 items.append(item)
                 key = item["key"]
@@ -121,32 +122,38 @@ class Recorder:
             row = self._row(path)
             if row is None or str(row.key).startswith("file:"):
                 items.append(
-                    self._item(
-                        path, ItemStatus.FAILED, Provenance(), error_class="MediaError", error=error
-                    )
+                    self._item(path, ItemStatus.FAILED, None, error_class="MediaError", error=error)
                 )
         record_image_batch(
             self.catalog, items, rows_by_key, model_name=self.model_label, run_id=self.run_id
         )
 
-    def _record_study(self, batch: list[tuple[Path, Detections, Provenance]]) -> None:
+    def _record_study(self, batch: list[tuple[Path, Detections, MediaIdentity | None]]) -> None:
+        """One transaction for the batch: each image's media rows replaced, no other media's.
+
+        An image whose media another image of this run already wrote (the same file name in two
+        sub-folders) is not written: its rows would replace or double the first one's.
+        """
         from vigie.studydb import write_image_detections
 
         assert self.engine is not None
         rows: list[dict[str, object]] = []
         keys: list[tuple[int, str, int | str]] = []
-        for _path, dets, prov in batch:
-            if not prov.known:
+        for path, dets, ident in batch:
+            if ident is None:
                 self.no_study_ids += 1
                 continue
-            assert prov.study_id is not None and prov.media_id is not None
-            keys.append((prov.study_id, prov.media_id, str(prov.platform_id)))
+            first = self._written.setdefault(ident.study_key, path)
+            if first != path:
+                self.same_media.append((path, first))
+                continue
+            keys.append(ident.study_key)
             for d in dets.to_records():
                 rows.append(
                     {
-                        "study_id": prov.study_id,
-                        "media_id": prov.media_id,
-                        "plateform_id": str(prov.platform_id),
+                        "study_id": ident.study_id,
+                        "media_id": ident.media_id,
+                        "plateform_id": str(ident.platform_id),
                         "logo": d.class_name,
                         "size": d.size,
                         "area": d.area,
@@ -164,9 +171,17 @@ class Recorder:
     def close(self, result: DetectResult, ok: bool) -> None:
         if self.no_study_ids and self.engine is not None:
             log.warning(
-                "%d image(s) have no study ids (name <study>_<media>_<platform>.<ext> or catalog "
-                "provenance): not written to the study database",
+                "%d image(s) have no media identity (a name <study>_<publication>_<platform>"
+                "[_<n>].<ext> or catalog provenance; frames of videos have none): not written to "
+                "the study database",
                 self.no_study_ids,
+            )
+        for path, first in self.same_media:
+            log.warning(
+                "%s is the same media as %s: its detections are not written to the study "
+                "database a second time",
+                path,
+                first,
             )
         if self.catalog is not None and self.run_id is not None:
             counts = RunCounts(

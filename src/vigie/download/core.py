@@ -13,10 +13,17 @@ from typing import Any
 
 from vigie.catalog import Catalog
 from vigie.config import Settings, load_settings
-from vigie.download.failures import write_failure_logs
+from vigie.download.failures import (
+    LoggedFailure,
+    merge_failures,
+    read_failure_logs,
+    write_failure_logs,
+)
 from vigie.download.jobs import (
+    Job,
     JobList,
     from_catalog_rows,
+    from_failure_log,
     read_manifest,
     read_url_list,
     with_jpg_fallback,
@@ -34,7 +41,7 @@ log = logging.getLogger(__name__)
 def download(
     *,
     study: int | None = None,
-    purpose: Purpose = "media_analysis",
+    purpose: Purpose | None = None,
     manifest: Path | str | None = None,
     urls: Path | str | None = None,
     out: Path | str | None = None,
@@ -51,12 +58,14 @@ def download(
     Args:
         study: the study id (names the folders and the failure log; selects catalog links).
         purpose: ``dataset`` (short videos -> frames, long ones -> videos_to_be_cut/) or
-            ``media_analysis`` (files only).
+            ``media_analysis`` (files only); default ``dataset`` for a study (the seed's),
+            ``media_analysis`` for a URL list without a study.
         manifest: a manifest written by ``vigie links`` (JSONL or CSV).
         urls: a file of URLs, one per line (names from the URL's last path segment).
-        out: target folder (default ``settings.download.out``).
-        retry_failed: only the items the catalog records as failed, with the ``.jpg``
-            fallback for ``.mp4``.
+        out: target folder (default ``settings.download.out`` in the workspace).
+        retry_failed: only the items that failed: those the catalog records as failed and
+            those the failure logs in ``out`` list (even with no catalog record of them), with
+            the ``.jpg`` fallback for ``.mp4``.
         settings, catalog: defaults from :func:`vigie.config.load_settings`.
         allow_private_networks: allow loopback/private addresses (default from settings).
         on_item: called with each item's final state (progress bars).
@@ -69,6 +78,8 @@ def download(
         ConfigError: no input given, or a bad purpose.
         SourceError: the manifest or URL list cannot be read.
     """
+    if purpose is None:
+        purpose = "dataset" if study is not None else "media_analysis"
     if purpose not in ("dataset", "media_analysis"):
         raise ConfigError(f"unknown purpose {purpose!r}", hint="use dataset or media_analysis")
     cfg = settings or load_settings()
@@ -100,7 +111,12 @@ def download(
 
 
 def _jobs(
-    cat: Catalog, study: int | None, manifest: Path | str | None, urls: Path | str | None, out: Path
+    cat: Catalog,
+    study: int | None,
+    manifest: Path | str | None,
+    urls: Path | str | None,
+    out: Path,
+    retry_failed: bool,
 ) -> JobList:
     if manifest is not None and urls is not None:
         raise ConfigError("give either --manifest or --urls, not both")
@@ -114,11 +130,51 @@ def _jobs(
         )
     rows = cat.items(key_prefix=f"study:{study}:")
     if not rows:
+        if retry_failed:  # the failure logs in --out are the record (see _retry_jobs)
+            return JobList([], label=str(study), study_id=study, source_kind="study",
+                           source_name=str(study))  # fmt: skip
         raise SourceError(
             f"the catalog has no links of study {study}",
             hint="run `vigie links --study ...` first, or pass --manifest",
         )
     return from_catalog_rows(rows, study)
+
+
+def _covered(logged: list[Job], jobs: list[Job]) -> set[int]:
+    """Positions of the earlier log entries (``logged``: one job each, in log order) that this
+    run's jobs cover, by catalog key or URL."""
+    if not logged:
+        return set()
+    by_key = {e.key: i for i, e in enumerate(logged)}
+    by_url = {e.url: i for i, e in enumerate(logged)}
+    covered: set[int] = set()
+    for job in jobs:
+        for found in (by_key.get(job.key), by_url.get(job.url)):
+            if found is not None:
+                covered.add(found)
+    return covered
+
+
+def _retry_jobs(
+    jobs: list[Job], existing: dict[str, Any], logged: list[Job], twitter_id: int
+) -> list[Job]:
+    """The jobs of a ``--retry-failed`` run: failed in the catalog, or listed in the logs
+    (``logged``; entries no input job names are jobs of their own), each with the ``.jpg``
+    fallback."""
+    logged_keys = {j.key for j in logged}
+    logged_urls = {j.url for j in logged}
+    chosen = [
+        j
+        for j in jobs
+        if _status(existing.get(j.key)) == "failed" or j.key in logged_keys or j.url in logged_urls
+    ]
+    named = {j.key for j in jobs} | {j.url for j in jobs}
+    chosen += [j for j in logged if j.key not in named and j.url not in named]
+    taken = frozenset(
+        [j.url for j in jobs] + [j.filename for j in jobs] + [j.url for j in chosen]
+        + [j.filename for j in chosen]
+    )  # fmt: skip
+    return [with_jpg_fallback(j, taken, twitter_id) for j in chosen]
 
 
 def _download(
@@ -136,10 +192,19 @@ def _download(
     keep_items: bool | None,
 ) -> DownloadResult:
     dcfg = cfg.download
-    out_dir = Path(out) if out is not None else dcfg.out
-    joblist = _jobs(cat, study, manifest, urls, out_dir)
+    out_dir = Path(out) if out is not None else cfg.output_path(dcfg.out)
+    joblist = _jobs(cat, study, manifest, urls, out_dir, retry_failed)
     if study is None:
         study = joblist.study_id
+    previous = _read_logs(out_dir, joblist.label)
+    logged = from_failure_log(previous, out_dir, study)  # one job per entry, in log order
+    if retry_failed and not joblist.jobs and not previous:
+        raise SourceError(
+            f"nothing to retry: the catalog has no links of study {study} and {out_dir} has no "
+            f"errors_{joblist.label}.log",
+            hint="give --out the folder of the earlier download (its failure logs), or run "
+            "`vigie links` first",
+        )
     layout = Layout(out_dir.resolve(), study, purpose)
     for folder in layout.folders():
         folder.mkdir(parents=True, exist_ok=True)
@@ -147,8 +212,13 @@ def _download(
     jobs, joblist.jobs = joblist.jobs, []  # one reference to the job list (freed with it)
     duplicates = joblist.duplicates
     if retry_failed:
-        jobs = [with_jpg_fallback(j) for j in jobs if _status(existing.get(j.key)) == "failed"]
+        jobs = _retry_jobs(jobs, existing, logged, cfg.links.twitter_platform_id)
         duplicates = []
+        # log-only jobs may be known to the catalog by key (e.g. after a manifest change)
+        existing = _existing_rows(
+            cat, JobList(jobs, study_id=study, source_kind=joblist.source_kind)
+        )
+    covered = _covered(logged, jobs + duplicates)
     total = len(jobs) + len(duplicates)
     result = DownloadResult(
         label=joblist.label,
@@ -213,9 +283,8 @@ def _download(
         )
         run.counts.extra = {"bytes": result.bytes, "frames": result.frames}
     try:
-        result.error_log, result.error_jsonl = write_failure_logs(
-            out_dir, joblist.label, result.failed_items
-        )
+        entries = merge_failures(previous, covered, result.failed_items)
+        result.error_log, result.error_jsonl = write_failure_logs(out_dir, joblist.label, entries)
     except OSError as exc:  # a full disk must not hide the run's result (the catalog has it)
         log.warning("cannot write the failure logs in %s: %s", out_dir, exc)
     if result.failed:
@@ -228,6 +297,21 @@ def _download(
             layout.out,
         )
     return result
+
+
+def _read_logs(out: Path, label: str) -> list[LoggedFailure]:
+    """The failure logs an earlier run left in ``out`` (they are rewritten after the run).
+
+    Raises:
+        SourceError: a log exists but cannot be read (it is not overwritten then).
+    """
+    try:
+        return read_failure_logs(out, label)
+    except OSError as exc:
+        raise SourceError(
+            f"cannot read the failure logs in {out}: {exc.strerror or exc}",
+            hint="check the permissions of errors_*.log / errors_*.jsonl",
+        ) from None
 
 
 def _trim_heap() -> None:

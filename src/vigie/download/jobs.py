@@ -8,12 +8,16 @@ import io
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vigie.download.safety import name_from_url, safe_filename, unique_name
 from vigie.errors import SourceError
+from vigie.identity import identity_from_name, index_in_name
 from vigie.media import kind_of
 from vigie.types import MediaKind
+
+if TYPE_CHECKING:
+    from vigie.download.failures import LoggedFailure
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,9 +148,8 @@ def read_url_list(path: Path, out: Path, study: int | None = None) -> JobList:
         if study is not None and not base.startswith(f"{study}_"):
             base = safe_filename(f"{study}_{base}")
         name = unique_name(base, url, used)
-        digest = hashlib.sha1(f"{target}\n{url}".encode()).hexdigest()[:24]
         job = Job(
-            key=f"url:{digest}",
+            key=url_key(target, url),
             url=url,
             filename=name,
             kind=kind_of(name),
@@ -169,6 +172,49 @@ def read_url_list(path: Path, out: Path, study: int | None = None) -> JobList:
     )
 
 
+def url_key(target: str, url: str) -> str:
+    """The catalog key of a URL-list item: the URL and the resolved target folder."""
+    return "url:" + hashlib.sha1(f"{target}\n{url}".encode()).hexdigest()[:24]
+
+
+def from_failure_log(entries: list[LoggedFailure], out: Path, study: int | None) -> list[Job]:
+    """Jobs for failure-log entries (``--retry-failed`` where the catalog has no record).
+
+    An entry keeps its logged key and file name; a seed line with a URL alone is named like a
+    URL-list item (``<study>_`` + the URL's last segment). Study provenance comes from the name.
+    """
+    target = str(out.resolve())
+    jobs = []
+    for entry in entries:
+        name = entry.filename
+        if name is None:
+            name = name_from_url(entry.url)
+            if study is not None and not name.startswith(f"{study}_"):
+                name = f"{study}_{name}"
+        name = safe_filename(name)
+        ident = identity_from_name(name)
+        if study is not None and ident is not None and ident.study_id != study:
+            ident = None
+        key = entry.key or (
+            study_key(study, name) if study is not None else url_key(target, entry.url)
+        )
+        kind = kind_of(name)
+        jobs.append(
+            Job(
+                key=key,
+                url=entry.url,
+                filename=name,
+                kind=kind,
+                study_id=study,
+                publication_id=ident.publication_id if ident else None,
+                platform_id=ident.platform_id if ident else None,
+                media_type=kind.value if ident and kind is not MediaKind.UNKNOWN else None,
+                fixed_name=kind is not MediaKind.UNKNOWN,
+            )
+        )
+    return jobs
+
+
 def from_catalog_rows(rows: list[Any], study: int) -> JobList:
     """Jobs from the study's items registered in the catalog by `vigie links`."""
     jobs = [
@@ -188,13 +234,22 @@ def from_catalog_rows(rows: list[Any], study: int) -> JobList:
     return _dedupe(jobs, label=str(study), study=study)
 
 
-def with_jpg_fallback(job: Job) -> Job:
-    """The job with the seed's fallback: its ``.jpg`` sibling when a ``.mp4`` fails."""
+def with_jpg_fallback(
+    job: Job, taken: frozenset[str] = frozenset(), twitter_platform_id: int | None = None
+) -> Job:
+    """The job with the seed's fallback: its ``.jpg`` sibling when a ``.mp4`` fails.
+
+    The fallback never makes a second copy of another media: no sibling whose URL or file name
+    is in ``taken`` (the run's other links), and none for the n-th (n >= 2) media of a
+    non-Twitter publication, whose ``.jpg`` key is the publication's first media.
+    """
     if not job.url.split("?")[0].lower().endswith(".mp4") or not job.filename.endswith(".mp4"):
         return job
     base, _, query = job.url.partition("?")
     url = base[:-4] + ".jpg" + (f"?{query}" if query else "")
     name = job.filename[:-4] + ".jpg"
+    if url in taken or name in taken or _later_s3_media(job, twitter_platform_id):
+        return job
     sibling = replace(
         job,
         key=study_key(job.study_id, name)
@@ -206,6 +261,14 @@ def with_jpg_fallback(job: Job) -> Job:
         fallback=None,
     )
     return replace(job, fallback=sibling)
+
+
+def _later_s3_media(job: Job, twitter_platform_id: int | None) -> bool:
+    if job.study_id is None or job.publication_id is None or job.platform_id is None:
+        return False
+    if twitter_platform_id is not None and job.platform_id == twitter_platform_id:
+        return False
+    return index_in_name(job.filename, job.study_id, job.publication_id, job.platform_id) >= 2
 
 
 def _dedupe(jobs: list[Job], label: str, study: int | None) -> JobList:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from vigie.errors import ModelError
 
 if TYPE_CHECKING:
+    from vigie.catalog import Catalog
     from vigie.labelstudio.project import LabelConfig
     from vigie.types import Detections, Detector
 
@@ -72,15 +73,30 @@ class Predictor:
         self.dropped = 0
 
     @classmethod
-    def from_model(cls, model: Path, conf: float = 0.25) -> Predictor:
-        """Load ``model`` with the detect stage (torch backend) and name the version by hash."""
-        if not model.is_file():
-            raise ModelError(f"model not found: {model}", hint="give the path of a .pt file")
-        from vigie.detect import load_detector
+    def from_model(
+        cls, model: Path | str, conf: float = 0.25, catalog: Catalog | None = None
+    ) -> Predictor:
+        """Load ``model`` with the detect stage (torch backend) and name the version by hash.
 
-        detector = load_detector(model, backend="torch", conf=conf)
-        digest = hashlib.sha256(model.read_bytes()).hexdigest()[:8]
-        return cls(detector, f"{model.stem}-{digest}")
+        ``model`` is a weights file or a name registered by `vigie train` (in ``catalog``),
+        resolved as every stage resolves ``--model`` (:func:`vigie.train.resolve_model`).
+
+        Raises:
+            ModelError: no such weights or registered name.
+        """
+        from vigie.detect import load_detector
+        from vigie.train import resolve_model
+
+        resolved = resolve_model(model, catalog)
+        if resolved.kind != "weights" or resolved.path is None:
+            raise ModelError(
+                f"model not found: {model}",
+                hint="give a .pt file or a model name registered by `vigie train`",
+            )
+        detector = load_detector(resolved.path, backend="torch", conf=conf)
+        digest = hashlib.sha256(resolved.path.read_bytes()).hexdigest()[:8]
+        name = resolved.registry_name or resolved.path.stem
+        return cls(detector, f"{name}-{digest}")
 
     def predict(self, paths: Sequence[Path], config: LabelConfig) -> list[dict[str, Any] | None]:
         """One prediction dict (model_version, score, result) per path; None when unreadable."""

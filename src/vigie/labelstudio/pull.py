@@ -105,6 +105,7 @@ def pull(
     labels: list[str] | None = None,
     download: bool = True,
     snapshot: bool = False,
+    images_subdir: str = "images",
     document_root: Path | None = None,
     allow_private: bool = False,
     catalog: Catalog | None = None,
@@ -120,6 +121,8 @@ def pull(
         labels: class names in order; default: the project's config (API) or required (file).
         download: False writes only the labels.
         snapshot: read the project through an export snapshot instead of task pages.
+        images_subdir: the images' sub-folder of ``out``; ``"."`` puts them in ``out`` itself (the
+            seed's ``images_labels/`` layout), labels always go to ``out/labels``.
         workers: images fetched in parallel.
 
     Raises:
@@ -152,7 +155,7 @@ def pull(
     )
     for where, why in parsed.malformed:
         log.warning("skipped malformed export item %s: %s", where, why)
-    images_dir, labels_dir = out / "images", out / "labels"
+    images_dir, labels_dir = out / images_subdir, out / "labels"
     images_dir.mkdir(parents=True, exist_ok=True)
     labels_dir.mkdir(parents=True, exist_ok=True)
     sweep_parts(images_dir)

@@ -6,27 +6,26 @@ import csv
 import io
 import json
 import logging
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from vigie.catalog import Catalog
 from vigie.config import LinksSettings, Settings, load_settings
 from vigie.errors import ConfigError
 from vigie.files import write_atomic
+from vigie.identity import MediaIdentity, media_id, safe_part
 from vigie.links.query import StudyMediaRow, parse_bound, select_study_media
+from vigie.links.urls import EXTENSIONS, make_url_builder, s3_key
 from vigie.types import ItemStatus, Link, MediaKind
 
 log = logging.getLogger(__name__)
 
 IMAGE_TYPES = frozenset({"image", "carousel_album", "photo"})
 VIDEO_TYPES = frozenset({"video", "animated_gif"})
-EXTENSIONS = {MediaKind.IMAGE: "jpg", MediaKind.VIDEO: "mp4"}
 MANIFEST_FIELDS = (
     "study_id",
     "platform_id",
@@ -36,8 +35,9 @@ MANIFEST_FIELDS = (
     "url",
     "filename",
     "published_at",
+    "media_index",
+    "media_id",
 )
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @dataclass
@@ -76,110 +76,91 @@ def classify_media_type(value: str | None) -> MediaKind:
     return MediaKind.UNKNOWN
 
 
-def safe_part(value: str) -> str:
-    """A string made safe for a file name component (no separators, dots or controls)."""
-    cleaned = _UNSAFE.sub("_", value).strip("._")
-    return cleaned[:120] or "x"
+def target_filename(
+    study: int, publication: str, platform: int, kind: MediaKind, index: int = 1
+) -> str:
+    """The file name of a media: ``<study>_<publication>_<platform>[_<n>].<ext>``."""
+    return MediaIdentity(study, platform, publication, index).filename(EXTENSIONS[kind])
 
 
-def target_filename(study: int, publication: str, platform: int, kind: MediaKind) -> str:
-    """The seed's name: ``<study>_<publication>_<platform>.<ext>``."""
-    return f"{study}_{safe_part(publication)}_{platform}.{EXTENSIONS[kind]}"
+@dataclass
+class _Media:
+    """A distinct media of a publication: its key (URL or S3 key) and its first row."""
+
+    key: str
+    kind: MediaKind
+    row: StudyMediaRow
 
 
-def s3_key(publication: str, platform: int, kind: MediaKind) -> str:
-    """The bucket key the media was copied to: ``<publication>_<platform>.<ext>``."""
-    return f"{publication}_{platform}.{EXTENSIONS[kind]}"
-
-
-def make_url_builder(cfg: LinksSettings) -> Callable[[str], str]:
-    """A function key -> URL: the public template, or a presigned GET (boto3) when private.
-
-    Raises:
-        ConfigError: presigning is asked for but boto3 finds no credentials.
-    """
-    if not cfg.presign:
-        template = cfg.s3_url_template
-
-        def public(key: str) -> str:
-            return template.format(bucket=cfg.s3_bucket, region=cfg.s3_region, key=quote(key))
-
-        return public
-
-    import boto3
-    from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, NoCredentialsError
-
-    client = boto3.client(
-        "s3",
-        region_name=cfg.s3_region,
-        endpoint_url=cfg.s3_endpoint_url,
-        config=Config(signature_version="s3v4"),
-    )
-
-    def presigned(key: str) -> str:
-        try:
-            return str(
-                client.generate_presigned_url(
-                    "get_object",
-                    Params={"Bucket": cfg.s3_bucket, "Key": key},
-                    ExpiresIn=cfg.presign_expires,
-                )
-            )
-        except (NoCredentialsError, BotoCoreError) as exc:
-            raise ConfigError(
-                f"cannot presign S3 links: {exc}",
-                hint="set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or a profile) in the environment",
-            ) from None
-
-    return presigned
+def _publication_media(
+    rows: list[StudyMediaRow], twitter_id: int, result: LinksResult
+) -> list[_Media]:
+    """The distinct media of one publication's rows, in index order (see vigie.identity)."""
+    found: dict[str, _Media] = {}
+    for row in rows:
+        kind = classify_media_type(row.media_type)
+        if kind is MediaKind.UNKNOWN:
+            result.unknown_types[row.media_type or "<none>"] += 1
+            continue
+        if row.platform_id == twitter_id:
+            if not row.media_url or not row.media_url.strip():
+                result.missing_url.append((row.platform_id, row.publication_id))
+                continue
+            key = row.media_url.strip()
+        else:
+            key = s3_key(row.publication_id, row.platform_id, kind)
+        if key in found:  # the status join's copies, or the same media listed twice
+            result.duplicates += 1
+            continue
+        found[key] = _Media(key, kind, row)
+    media = list(found.values())
+    if rows and rows[0].platform_id == twitter_id:
+        return sorted(media, key=lambda m: m.key)  # URL order (code points, any database)
+    return sorted(media, key=lambda m: m.kind is MediaKind.VIDEO)  # the .jpg key, then .mp4
 
 
 def rows_to_links(
     rows: Iterable[StudyMediaRow], cfg: LinksSettings, url_for_key: Callable[[str], str]
 ) -> LinksResult:
-    """Turn selection rows into unique links; unknown types and missing URLs are reported."""
+    """Turn selection rows into one link per distinct media, each with its identity.
+
+    Unknown types, Twitter rows without URL and duplicate rows are counted in the result.
+
+    Raises:
+        ConfigError: non-Twitter media but no S3 bucket to build their links from.
+    """
     result = LinksResult(study_id=-1, links=[])
-    seen_urls: set[tuple[str, str]] = set()
-    used_names: set[str] = set()
+    publications: dict[tuple[int, int, str], list[StudyMediaRow]] = {}
     for row in rows:
         result.rows += 1
         result.study_id = row.study_id
-        kind = classify_media_type(row.media_type)
-        if kind is MediaKind.UNKNOWN:
-            result.unknown_types[row.media_type or "<none>"] += 1
-            continue
-        if row.platform_id == cfg.twitter_platform_id:
-            if not row.media_url:
-                result.missing_url.append((row.platform_id, row.publication_id))
-                continue
-            url = row.media_url.strip()
-        else:
-            url = url_for_key(s3_key(row.publication_id, row.platform_id, kind))
-        base = target_filename(row.study_id, row.publication_id, row.platform_id, kind)
-        ident = (base, url if row.platform_id == cfg.twitter_platform_id else "")
-        if ident in seen_urls:
-            result.duplicates += 1
-            continue
-        seen_urls.add(ident)
-        name, n = base, 1
-        while name in used_names:  # a second distinct media of one publication
-            n += 1
-            stem, ext = base.rsplit(".", 1)
-            name = f"{stem}_{n}.{ext}"
-        used_names.add(name)
-        result.links.append(
-            Link(
-                study_id=row.study_id,
-                platform_id=row.platform_id,
-                publication_id=row.publication_id,
-                media_type=kind,
-                url=url,
-                filename=name,
-                platform_name=row.platform_name,
-                published_at=row.published_at,
+        publications.setdefault((row.study_id, row.platform_id, row.publication_id), []).append(row)
+    twitter = cfg.twitter_platform_id
+    names: dict[str, str] = {}  # file name -> publication (ids made safe may collide)
+    for (study, platform, publication), pub_rows in publications.items():
+        for index, media in enumerate(_publication_media(pub_rows, twitter, result), start=1):
+            url = media.key if platform == twitter else url_for_key(media.key)
+            name = target_filename(study, publication, platform, media.kind, index)
+            if names.setdefault(name, publication) != publication:
+                log.warning(
+                    "publications %r and %r have the same file name %s once made safe",
+                    names[name],
+                    publication,
+                    name,
+                )
+            result.links.append(
+                Link(
+                    study_id=study,
+                    platform_id=platform,
+                    publication_id=publication,
+                    media_type=media.kind,
+                    url=url,
+                    filename=name,
+                    platform_name=media.row.platform_name,
+                    published_at=media.row.published_at,
+                    media_index=index,
+                )
             )
-        )
     return result
 
 
@@ -215,6 +196,8 @@ def link_record(link: Link) -> dict[str, Any]:
         "url": link.url,
         "filename": link.filename,
         "published_at": link.published_at.isoformat() if link.published_at else None,
+        "media_index": link.media_index,
+        "media_id": media_id(link.publication_id, link.media_index),
     }
 
 
@@ -263,7 +246,7 @@ def register_links(catalog: Catalog, links: Sequence[Link], batch: int = 500) ->
                     "media_type": link.media_type.value,
                     "captured_at": link.published_at,
                     "status": status or ItemStatus.PENDING.value,
-                    "meta": {"platform_name": link.platform_name},
+                    "meta": {"platform_name": link.platform_name, "media_index": link.media_index},
                 }
             )
         catalog.upsert_items(rows)
@@ -287,13 +270,15 @@ def build_links(
         study: the study id.
         start, end: the period; a bare date as ``end`` includes that whole day.
         db_url: SQLAlchemy URL of the study database (default ``settings.study_db_url``).
-        out: folder of the link files and manifest (default ``settings.links.out``).
+        out: folder of the link files and manifest (default ``settings.links.out`` in the
+            workspace).
         settings: Vigie settings (default: :func:`vigie.config.load_settings`).
         catalog: where links are registered (default: the settings' catalog; closed after).
         tag: suffix of the seed's folder names (default ``settings.links.tag``).
 
     Raises:
-        ConfigError: no database URL, bad dates, or S3 presigning without credentials.
+        ConfigError: no database URL, bad dates, non-Twitter media without an S3 bucket, or
+            S3 presigning without credentials.
         DatabaseError: the study database cannot be reached or read.
     """
     from vigie.studydb import connect
@@ -306,7 +291,7 @@ def build_links(
     if end_dt < start_dt:
         raise ConfigError(f"--to ({end_dt}) is before --from ({start_dt})")
     lcfg = cfg.links
-    out_dir = Path(out) if out is not None else lcfg.out
+    out_dir = Path(out) if out is not None else cfg.output_path(lcfg.out)
     tag_value = tag or lcfg.tag
     engine = connect(url)
     try:

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,8 +24,14 @@ from vigie.files import sweep_parts
 from vigie.media import FrameIndex, FrameReader, VideoInfo, list_media, scan
 from vigie.track.options import TrackOptions, TrackRun, VideoResult, selector
 from vigie.track.outputs import write_outputs
-from vigie.track.persist import record, skip, write_db
-from vigie.track.records import counts_per_class, keep_tracks, line_crossings, summarise
+from vigie.track.persist import record, saved_tracks, skip, write_db
+from vigie.track.records import (
+    counts_per_class,
+    keep_tracks,
+    line_crossings,
+    record_dict,
+    summarise,
+)
 from vigie.track.trackers import make_tracker
 from vigie.types import Detector, RunCounts
 
@@ -109,8 +115,14 @@ def track(
             raise ConfigError("no model given", hint="pass --model weights.pt (or .onnx)")
         from vigie.detect import load_detector
 
-        detector = load_detector(model, backend=backend, conf=opts.conf, imgsz=imgsz)  # type: ignore[arg-type]
-    model_name = Path(str(model)).name if model is not None else type(detector).__name__
+        detector = load_detector(
+            model,
+            backend=backend,  # type: ignore[arg-type]
+            conf=opts.conf,
+            imgsz=imgsz,
+            catalog=catalog,  # a registered model name resolves as in `vigie detect`
+        )
+    model_name = _model_name(model, detector)
     out_dir = output_dir(out)
     sweep_parts(out_dir)
     make_tracker(opts.tracker, **_tracker_params(opts, None))  # fail fast on a bad tracker
@@ -166,6 +178,14 @@ def track(
     return TrackRun(results, counts, run_id)
 
 
+def _model_name(model: str | Path | None, detector: Detector) -> str:
+    """The model's name in catalog rows: a registered name, else the weights' file name."""
+    label = getattr(detector, "label", None)
+    if isinstance(label, str) and label:
+        return label
+    return Path(str(model)).name if model is not None else type(detector).__name__
+
+
 def _check(opts: TrackOptions) -> None:
     if opts.stride < 1:
         raise ConfigError("--stride must be 1 or more")
@@ -208,6 +228,7 @@ class _Context:
     run_id: int | None
     engine: Engine | None
     progress: Progress | None
+    written: dict[tuple[int, str, str], Path] = field(default_factory=dict)  # study DB media
 
 
 @dataclass
@@ -242,6 +263,8 @@ def _finish(p: _Pending, ctx: _Context) -> VideoResult:
     """Write a video's outputs, then record it in the catalog and the study database."""
     res = p.res
     if not p.record:
+        if ctx.engine is not None and res.status == "skipped":  # done before: rows rewritten
+            write_db(ctx.engine, p.path, saved_tracks(res), ctx.catalog, ctx.written)
         return res
     if p.write is not None:
         try:
@@ -252,7 +275,8 @@ def _finish(p: _Pending, ctx: _Context) -> VideoResult:
     res.seconds = time.perf_counter() - p.started
     record(ctx.catalog, p.path, p.info, res, ctx.model_name, ctx.opts, ctx.run_id)
     if ctx.engine is not None and res.status in ("done", "partial"):
-        write_db(ctx.engine, p.path, res.tracks, ctx.catalog)
+        tracks = [record_dict(r) for r in res.tracks]
+        write_db(ctx.engine, p.path, tracks, ctx.catalog, ctx.written)
     if res.status != "failed":
         log.info(
             "%s: %d frames in %.1f s (%.1f ms per frame), %d tracks",

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import json
-import re
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vigie.identity import MediaIdentity, identify
 from vigie.media import VideoInfo
 from vigie.track.options import TrackOptions, VideoResult
 from vigie.track.records import record_dict
-from vigie.types import TrackRecord
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from vigie.catalog import Catalog
 
-_STUDY_NAME = re.compile(r"^(\d+)_(.+)_(\d+)$")  # <study>_<publication>_<platform>
+log = logging.getLogger(__name__)
 
 
 def media_item(catalog: Catalog, path: Path, info: VideoInfo | None) -> int:
@@ -107,41 +107,68 @@ def record(
     )
 
 
-def _study_identity(path: Path, catalog: Catalog | None) -> tuple[int | None, str, str | None]:
-    if catalog is not None:
-        item = catalog.item_by_path(path)
-        if item is not None and item.study_id is not None and item.publication_id:
-            platform = str(item.platform_id) if item.platform_id is not None else None
-            return int(item.study_id), str(item.publication_id), platform
-    m = _STUDY_NAME.match(path.stem)
-    if m:
-        return int(m.group(1)), m.group(2), m.group(3)
-    return None, path.stem, None
+def saved_tracks(res: VideoResult) -> list[dict[str, Any]]:
+    """The track records of a video skipped as done, read back from its tracks JSON."""
+    path = res.outputs.get("json")
+    if path is None:
+        return []
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return list(data.get("tracks", []))
+
+
+def _db_row(ident: MediaIdentity, track: dict[str, Any]) -> dict[str, object]:
+    x1, y1, x2, y2 = (float(track[k]) for k in ("x1", "y1", "x2", "y2"))
+    return {
+        "study_id": ident.study_id,
+        "media_id": ident.media_id,
+        "plateform_id": str(ident.platform_id),
+        "logo": track["class_name"],
+        "size": track["size"],
+        "area": round(max(0.0, x2 - x1) * max(0.0, y2 - y1), 2),
+        "areaPercentage": round(float(track["area_percentage"]), 4),
+        "timeBegin": track["first_time"],
+        "timeEnd": track["last_time"],
+        "confidence": track["max_confidence"],
+        "x1": x1,
+        "y1": y1,
+        "x2": x2,
+        "y2": y2,
+    }
 
 
 def write_db(
-    engine: Engine, path: Path, records: list[TrackRecord], catalog: Catalog | None
-) -> None:
+    engine: Engine,
+    path: Path,
+    tracks: list[dict[str, Any]],
+    catalog: Catalog | None,
+    written: dict[tuple[int, str, str], Path],
+) -> int:
+    """Replace the video's ``yolo_video_detection`` rows by one row per track (one transaction).
+
+    The video's identity comes from the catalog, else its name (vigie.identity); a video without
+    one, or whose media another video of this run (``written``) already wrote, is not written.
+
+    Returns:
+        the number of rows written.
+    """
     from vigie.studydb import write_video_tracks
 
-    study_id, media_id, platform = _study_identity(path, catalog)
-    rows: list[dict[str, object]] = [
-        {
-            "study_id": study_id,
-            "media_id": media_id,
-            "plateform_id": platform,
-            "logo": r.class_name,
-            "size": r.size,
-            "area": round(r.area, 2),
-            "areaPercentage": round(r.area_percentage, 4),
-            "timeBegin": r.first_time,
-            "timeEnd": r.last_time,
-            "confidence": r.max_confidence,
-            "x1": r.best_box[0],
-            "y1": r.best_box[1],
-            "x2": r.best_box[2],
-            "y2": r.best_box[3],
-        }
-        for r in records
-    ]
-    write_video_tracks(engine, rows)
+    ident = identify(path, catalog)
+    if ident is None:
+        log.warning(
+            "%s has no media identity (a name <study>_<publication>_<platform>[_<n>].<ext> or "
+            "catalog provenance): its tracks are not written to the study database",
+            path.name,
+        )
+        return 0
+    first = written.setdefault(ident.study_key, path)
+    if first != path:
+        log.warning(
+            "%s is the same media as %s: its tracks are not written to the study database a "
+            "second time",
+            path,
+            first,
+        )
+        return 0
+    rows = [_db_row(ident, t) for t in tracks]
+    return write_video_tracks(engine, rows, [ident.study_key])
