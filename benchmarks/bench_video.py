@@ -69,7 +69,7 @@ def seed_loop(
     """The seed script's per-frame loop; returns (frames, per-frame kept boxes x1 y1 x2 y2 cls)."""
     import cv2
 
-    from vigie.track.sort import SortTracker
+    from vigie.track.trackers.sort import SortTracker
 
     cap = cv2.VideoCapture(str(video))
     fps = cap.get(cv2.CAP_PROP_FPS)
@@ -146,7 +146,7 @@ class Counting:
 
 def agreement(a: list[np.ndarray], b: list[np.ndarray]) -> float:
     """Share of boxes of ``a`` that ``b`` has in the same frame (same class, IoU >= 0.8)."""
-    from vigie.track.base import iou_matrix
+    from vigie.track.trackers.base import iou_matrix
 
     total = found = 0
     for x, y in zip(a, b, strict=False):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vigie.errors import ConfigError, DatasetError, ModelError, require
-from vigie.train.models import resolve_model, ultralytics_offline
+from vigie.models import resolve_model, ultralytics_offline
 
 if TYPE_CHECKING:
     from vigie.catalog import Catalog

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 from vigie.files import write_atomic
 from vigie.media import FrameIndex, FrameReader, VideoInfo, VideoWriter, annotate, track_color
-from vigie.track.base import FloatArray
-from vigie.track.metrics import format_mot
-from vigie.track.options import TrackOptions, VideoResult, selector
-from vigie.track.records import record_dict, records_csv
+from vigie.track.evaluation.metrics import format_mot
+from vigie.track.pipeline.options import TrackOptions, VideoResult, selector
+from vigie.track.pipeline.records import record_dict, records_csv
+from vigie.track.trackers.base import FloatArray
 
 if TYPE_CHECKING:
     import numpy as np

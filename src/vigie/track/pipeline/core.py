@@ -22,10 +22,10 @@ import numpy as np
 from vigie.errors import ConfigError, MediaError, output_dir
 from vigie.files import sweep_parts
 from vigie.media import FrameIndex, FrameReader, VideoInfo, list_media, scan
-from vigie.track.options import TrackOptions, TrackRun, VideoResult, selector
-from vigie.track.outputs import write_outputs
-from vigie.track.persist import record, saved_tracks, skip, write_db
-from vigie.track.records import (
+from vigie.track.pipeline.options import TrackOptions, TrackRun, VideoResult, selector
+from vigie.track.pipeline.outputs import write_outputs
+from vigie.track.pipeline.persist import record, saved_tracks, skip, write_db
+from vigie.track.pipeline.records import (
     counts_per_class,
     keep_tracks,
     line_crossings,
@@ -209,7 +209,7 @@ def _tracker_params(opts: TrackOptions, info: VideoInfo | None) -> dict[str, Any
             # --conf (a weak or young model) scales them down in proportion.
             import inspect
 
-            from vigie.track.vigie_tracker import VigieTracker
+            from vigie.track.trackers.vigie_tracker import VigieTracker
 
             defaults = inspect.signature(VigieTracker).parameters
             scale = opts.conf / _VIGIE_REF_CONF
