@@ -17,7 +17,12 @@ def register(app: typer.Typer) -> None:
 
 def detect(
     ctx: typer.Context,
-    source: Annotated[Path, typer.Argument(help="a folder of images (or one image)")],
+    source: Annotated[
+        list[str],
+        typer.Argument(
+            help="folders, images, globs ('imgs/**/*.jpg'), videos, http(s) image URLs; mixed"
+        ),
+    ],
     model: Annotated[
         str,
         typer.Option(
@@ -69,6 +74,10 @@ def detect(
     no_images: Annotated[
         bool, typer.Option("--no-images", help="skip the annotated images")
     ] = False,
+    every: Annotated[
+        float,
+        typer.Option("--every", min=0.0, help="video sources: one frame every N s (0: all)"),
+    ] = 1.0,
 ) -> None:
     """Detect objects in every image of SOURCE: annotated images, JSON, catalog rows.
 
@@ -79,12 +88,14 @@ def detect(
     that pycocotools' COCOeval scores. Exit code 3 when some images could not be read.
 
     Example: vigie detect images_53 --model traffic --csv --db mysql+pymysql://user@host/study
+    Example: vigie detect clip.mp4 'shots/**/*.jpg' https://example.org/a.jpg --model traffic
     """
     from rich.table import Table
 
     from vigie.detect import detect as run_detect
-    from vigie.detect import list_images
+    from vigie.detect.sources import estimate
     from vigie.errors import ConfigError
+    from vigie.frames import Selection
 
     if backend is not None and backend not in ("onnx", "torch"):
         raise ConfigError(f"unknown backend {backend!r}", hint="use --backend onnx or torch")
@@ -102,7 +113,7 @@ def detect(
     class_list: list[int | str] | None = (
         [c.strip() for c in classes.split(",") if c.strip()] if classes else None
     )
-    total = len(list_images(source, recursive))
+    total = estimate(source, recursive)
     catalog = common.open_catalog(cfg)
     try:
         with common.progress() as bar:
@@ -127,6 +138,8 @@ def detect(
                 catalog=catalog,
                 batch=batch,
                 on_progress=lambda n: bar.advance(task, n),
+                frames=Selection("time", every) if every > 0 else Selection("all"),
+                allow_private=cfg.allow_private_networks,
             )
     finally:
         catalog.close()

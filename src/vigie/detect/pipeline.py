@@ -12,7 +12,7 @@ import logging
 import os
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from vigie.catalog import Catalog
     from vigie.detect.coco import CocoResults
+    from vigie.frames import Selection
     from vigie.identity import MediaIdentity
     from vigie.types import Detections
 
@@ -44,7 +45,7 @@ class DetectResult:
     failed: int = 0
     detections: int = 0
     per_class: Counter[str] = field(default_factory=Counter)
-    failures: list[tuple[Path, str]] = field(default_factory=list)
+    failures: list[tuple[Path | str, str]] = field(default_factory=list)  # a URL as text
     seconds: float = 0.0
     out: Path = Path(".")
     csv: Path | None = None
@@ -110,6 +111,10 @@ class _Options:
     save_json: bool
     save_crops: bool
     coco: CocoResults | None = None
+    names: dict[Path, Path] = field(default_factory=dict)  # resolved image -> output name
+
+    def name_of(self, path: Path) -> Path:
+        return self.names.get(path.resolve()) or _relative(path, self.root)
 
 
 def _relative(path: Path, root: Path) -> Path:
@@ -126,7 +131,7 @@ def _write_outputs(
     dets: Detections,
     ident: MediaIdentity | None,
 ) -> None:
-    rel = _relative(path, opts.root)
+    rel = opts.name_of(path)
     if opts.save_images:
         outputs.write_annotated(opts.out / outputs.IMAGES_DIR / rel, image, dets)
     if opts.save_json:
@@ -138,7 +143,7 @@ def _write_outputs(
 
 
 def detect(
-    source: Path | str,
+    source: Path | str | Sequence[Path | str],
     *,
     model: str | Path,
     out: Path | str = ".",
@@ -160,11 +165,16 @@ def detect(
     batch: int = 4,
     workers: int = 2,
     on_progress: Callable[[int], None] | None = None,
+    frames: Selection | None = None,
+    allow_private: bool = False,
 ) -> DetectResult:
     """Detect objects in every image of ``source`` and write the results.
 
     Args:
-        source: a folder of images (jpg, jpeg, png, gif, webp) or one image.
+        source: one source or several, mixed (see :mod:`vigie.detect.sources`): a folder of
+            images, an image, a glob (``'imgs/**/*.jpg'``), a video (frames sampled by
+            ``frames``), an http(s) URL (fetched through the guarded client, saved under
+            ``out/downloads/``); a source that yields nothing is a failed item.
         model: weights path, registry name (with ``catalog``) or ONNX file.
         out: folder receiving ``detections_images/``, ``detection_jsons/``, ``crops/`` and
             ``detections.csv``.
@@ -182,6 +192,8 @@ def detect(
         batch: images per inference call (and per database transaction).
         workers: threads for decoding and for writing.
         on_progress: called with the number of images finished since the last call.
+        frames: which frames of a video source to detect in (default: one a second).
+        allow_private: let URLs reach loopback and private addresses (a LAN, tests).
 
     Returns:
         counts, detections per class, failures and timing.
@@ -196,9 +208,14 @@ def detect(
 
     if batch < 1 or workers < 1:
         raise ConfigError("batch and workers must be at least 1")
-    src = Path(source)
-    paths = list_images(src, recursive)
+    from vigie.detect.sources import resolve_sources
+
     out_dir = output_dir(out)
+    found = resolve_sources(
+        source, out=out_dir, recursive=recursive, frames=frames, catalog=catalog,
+        allow_private=allow_private,
+    )  # fmt: skip
+    paths = found.images
     coco_results = CocoResults.open(coco, coco_gt)
     sweep_parts(
         [out_dir / d for d in (outputs.IMAGES_DIR, outputs.JSONS_DIR, outputs.CROPS_DIR)],
@@ -210,14 +227,17 @@ def detect(
     detector.classes = class_ids(classes, detector.names)
     opts = _Options(
         out_dir,
-        (src if src.is_dir() else src.parent).resolve(),
+        found.root,
         save_images,
         save_json,
         save_crops,
         coco_results,
+        found.names,
     )
     result = DetectResult(out=out_dir, model=detector.label, backend=detector.backend)
-    recorder = Recorder(catalog, db_url, detector.label, src, config=_run_config(locals()))
+    result.failures.extend(found.failures)  # sources that gave nothing: failed items
+    result.failed = result.images = len(found.failures)
+    recorder = Recorder(catalog, db_url, detector.label, found.root, config=_run_config(locals()))
     result.run_id = recorder.run_id
     csv_rows: list[dict[str, Any]] = []
     start = time.perf_counter()
@@ -300,7 +320,7 @@ def _run(
                 result.per_class.update(dets.names.get(int(c), str(int(c))) for c in dets.class_id)
                 csv_rows.extend(outputs.csv_rows(dec.path, dets, ident))
                 if opts.coco is not None:
-                    opts.coco.add(_relative(dec.path, opts.root), dets)
+                    opts.coco.add(opts.name_of(dec.path), dets)
             failed = [(d.path, d.error or "cannot decode") for d in pending if d.image is None]
             for path, error in failed:
                 log.warning("skipped %s: %s", path, error)
