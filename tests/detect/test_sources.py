@@ -68,6 +68,18 @@ def test_a_video_is_detected_on_the_frames_the_frames_stage_samples(
     with workspace.catalog.engine.connect() as conn:
         found = {r.media_item_id for r in conn.execute(select(detections))}
     assert found == {r.id for r in frames}  # each detection traces back to a frame of the video
+    again = detect(video, model="m", out=out, catalog=workspace.catalog)  # a rerun: same frames
+    assert (again.images, again.done) == (3, 3) and len(rows(workspace)) == len(items)
+
+
+def test_two_videos_of_the_same_name_keep_their_own_frames(tmp_path: Path) -> None:
+    a = render_video(tmp_path / "a" / "clip.mp4", frames=10, fps=10)
+    b = render_video(tmp_path / "b" / "clip.mp4", frames=20, fps=10)
+    out = tmp_path / "out"
+    res = detect([a, b], model="m", out=out)
+    assert res.images == 3  # t = 0 of a; t = 0, 1 of b
+    assert len(list((out / "frames" / "clip").glob("*.jpg"))) == 1
+    assert len(list((out / "frames" / "clip-2").glob("*.jpg"))) == 2
 
 
 def test_every_frame_when_asked(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from urllib.parse import unquote, urlsplit
 
 from vigie.errors import MediaError, SourceError, VigieError
 from vigie.files import write_atomic
+from vigie.identity import safe_part
 from vigie.media import kind_of, list_media
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ class Sources:
     origins: dict[Path, str] = field(default_factory=dict)  # resolved image -> where from
     failures: list[tuple[Path | str, str]] = field(default_factory=list)  # (source, why)
     root: Path = Path(".")  # the catalog source of images it did not know (first folder)
+    video_dirs: dict[str, Path] = field(default_factory=dict)  # frames folder -> its video
 
     def add(self, path: Path, name: Path, origin: str) -> None:
         resolved = path.resolve()
@@ -174,7 +176,13 @@ def _add_video(
     from vigie.frames import extract_frames
 
     sel = frames or default_selection()
-    target = out / FRAMES_DIR / _safe(video.stem)
+    stem = safe_part(video.stem)[:80]
+    taken = found.video_dirs.setdefault(stem, video.resolve())
+    n = 1
+    while taken != video.resolve():  # another video of the run with the same name
+        n += 1
+        taken = found.video_dirs.setdefault(f"{stem}-{n}", video.resolve())
+    target = out / FRAMES_DIR / (stem if n == 1 else f"{stem}-{n}")
     try:
         result = extract_frames(
             video, mode=sel.mode, value=sel.value, start=sel.start, end=sel.end,
@@ -200,15 +208,10 @@ def _relative(path: Path, root: Path) -> Path:
         return Path(path.name)
 
 
-def _safe(name: str, limit: int = 80) -> str:
-    keep = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("._")
-    return (keep or "media")[:limit]
-
-
 def url_file_name(url: str, extension: str) -> str:
     """A stable file name for ``url``: its last path segment and a digest of the whole URL (two
     URLs ending in ``image.jpg`` get two files; the same URL the same file on a rerun)."""
-    stem = _safe(PurePosixPath(unquote(urlsplit(url).path)).stem, 60)
+    stem = safe_part(PurePosixPath(unquote(urlsplit(url).path)).stem or "media")[:60]
     digest = hashlib.sha256(url.encode()).hexdigest()[:10]
     return f"{stem}-{digest}.{extension}"
 
