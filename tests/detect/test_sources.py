@@ -111,7 +111,9 @@ def test_an_http_url_is_fetched_saved_and_recorded_with_its_url(
     assert (res.images, res.done, res.detections) == (1, 1, 2)
     saved = out / "downloads" / url_file_name(url, "jpg")
     assert saved.read_bytes() == jpeg() and not list(out.rglob("*.part"))
-    assert (out / "detection_jsons" / "downloads" / saved.with_suffix(".json").name).is_file()
+    assert saved.name == "shot.jpg"  # the URL's own name, in a folder of its own
+    rel = saved.relative_to(out).with_suffix(".json")
+    assert (out / "detection_jsons" / rel).is_file()
     (item,) = [r for r in rows(workspace) if r.url == url]
     assert item.status == "done" and item.path == str(saved.resolve())
     with workspace.catalog.engine.connect() as conn:
@@ -165,4 +167,4 @@ def test_mixed_sources_in_one_cli_call_and_exit_code_3_on_a_dead_url(
     jsons = (out / "detection_jsons").rglob("*.json")
     names = sorted(p.relative_to(out / "detection_jsons").as_posix() for p in jsons)
     assert len([n for n in names if n.startswith("frames/clip/")]) == 4  # 0, 0.5, 1, 1.5 s
-    assert "p.json" in names and f"downloads/{url_file_name(good, 'json')}" in names
+    assert "p.json" in names and f"downloads/{url_file_name(good, 'json').as_posix()}" in names

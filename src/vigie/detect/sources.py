@@ -10,8 +10,9 @@ Each source becomes image files on disk, named under the outputs, each with its 
   recorded in the catalog as a frame of its video;
 - an http(s) URL: fetched through :mod:`vigie.net`'s guarded client (public addresses only
   unless ``allow_private``, every redirect hop checked, a size cap, timeouts), checked as an
-  image (or a video, then sampled as above), saved atomically under ``<out>/downloads/`` and
-  recorded in the catalog with its URL.
+  image (or a video, then sampled as above), saved atomically under
+  ``<out>/downloads/<digest of the URL>/<its file name>`` and recorded in the catalog with its
+  URL.
 
 A source that yields nothing usable (a dead URL, a video that does not open, a glob matching
 nothing) is a per-item failure, reported with the detection failures; a local path that does
@@ -35,6 +36,8 @@ from vigie.identity import safe_part
 from vigie.media import kind_of, list_media
 
 if TYPE_CHECKING:
+    import httpx
+
     from vigie.catalog import Catalog
     from vigie.frames import Selection
 
@@ -122,7 +125,7 @@ def resolve_sources(
             elif kind_of(path) == "video":
                 _add_video(found, path, out, frames, catalog, origin=text)
             else:
-                found.add(path, Path(DOWNLOADS_DIR) / path.name, text)
+                found.add(path, Path(DOWNLOADS_DIR) / path.parent.name / path.name, text)
         elif is_glob(text):
             _add_glob(found, text, out, frames, catalog)
         else:
@@ -208,12 +211,15 @@ def _relative(path: Path, root: Path) -> Path:
         return Path(path.name)
 
 
-def url_file_name(url: str, extension: str) -> str:
-    """A stable file name for ``url``: its last path segment and a digest of the whole URL (two
-    URLs ending in ``image.jpg`` get two files; the same URL the same file on a rerun)."""
-    stem = safe_part(PurePosixPath(unquote(urlsplit(url).path)).stem or "media")[:60]
-    digest = hashlib.sha256(url.encode()).hexdigest()[:10]
-    return f"{stem}-{digest}.{extension}"
+def url_file_name(url: str, extension: str) -> Path:
+    """Where ``url`` is saved under ``downloads/``: ``<sha256 of the URL, 12>/<its file name>``.
+
+    The URL's own file name is kept (a study name such as ``53_IG1_1.jpg`` still gives the
+    media's identity), in a folder of its own: two URLs ending in ``image.jpg`` get two files, the
+    same URL the same file on every run.
+    """
+    stem = safe_part(PurePosixPath(unquote(urlsplit(url).path)).stem or "media")[:100]
+    return Path(hashlib.sha256(url.encode()).hexdigest()[:12]) / f"{stem}.{extension}"
 
 
 def _fetch_all(
@@ -248,7 +254,7 @@ def _fetch_all(
     return results
 
 
-def _fetch(client: object, url: str, folder: Path, max_bytes: int, timeout: float) -> Path:
+def _fetch(client: httpx.Client, url: str, folder: Path, max_bytes: int, timeout: float) -> Path:
     """GET ``url`` within the caps, check the body is media, write it atomically.
 
     Raises:
@@ -260,7 +266,6 @@ def _fetch(client: object, url: str, folder: Path, max_bytes: int, timeout: floa
     from vigie.media.validate import EXTENSIONS, PIL_FORMATS, sniff, validate_media
     from vigie.net import BodyError, read_capped
 
-    assert isinstance(client, httpx.Client)
     try:
         with client.stream("GET", url) as resp:
             if resp.status_code != 200:
@@ -278,6 +283,7 @@ def _fetch(client: object, url: str, folder: Path, max_bytes: int, timeout: floa
         kind = "HTML" if body.lstrip()[:1] == b"<" else repr(body[:8])
         raise SourceError(f"not an allowed image or video (starts with {kind})")
     target = folder / url_file_name(url, EXTENSIONS[fmt])
+    target.parent.mkdir(parents=True, exist_ok=True)
     try:
         if fmt in PIL_FORMATS:
             validate_media(body, target, MAX_PIXELS)  # in memory, before anything is written
