@@ -136,7 +136,7 @@ def progress(transient: bool = False) -> Iterator[Progress]:
 
 def fail(message: str, hint: str | None = None) -> typer.Exit:
     """Print a one-line error (and hint) and return the Exit to raise."""
-    from rich.markup import escape  # "pip install 'vigie[yolo]'" is text, not a style tag
+    from rich.markup import escape  # "pip install 'vigie-cv[yolo]'" is text, not a style tag
 
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     if hint:

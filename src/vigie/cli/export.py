@@ -1,7 +1,7 @@
 """``vigie export``: trained weights -> an ONNX file that detect/track run with ONNX Runtime alone.
 
 vigie export --model traffic-v1 --imgsz 640 --out traffic-v1.onnx
-vigie detect images/ --model traffic-v1.onnx      # on a machine with only vigie[onnx]
+vigie detect images/ --model traffic-v1.onnx      # on a machine with only vigie-cv[onnx]
 """
 
 from __future__ import annotations
