@@ -10,7 +10,7 @@ import sys
 import tomllib
 from collections.abc import Iterable
 from functools import cache
-from importlib.metadata import PackageNotFoundError, distribution
+from importlib.metadata import PackageNotFoundError, distribution, packages_distributions
 from pathlib import Path
 
 import pytest
@@ -84,8 +84,10 @@ def _extra_only(extra: str) -> set[str]:
     return {canonicalize_name(r.name) for r in _own([extra])} - core
 
 
-def _closure(roots: list[Requirement]) -> tuple[dict[str, str], set[str]]:
-    """Walk the installed metadata from ``roots`` (markers and extras honoured).
+@cache
+def _closure(extras: tuple[str, ...] = ()) -> tuple[dict[str, str], set[str]]:
+    """Walk the installed metadata from the project's requirements for ``extras`` (markers and
+    the extras of each requirement honoured).
 
     Returns:
         {distribution: installed version} reached, and the names required but not installed.
@@ -93,7 +95,7 @@ def _closure(roots: list[Requirement]) -> tuple[dict[str, str], set[str]]:
     found: dict[str, str] = {}
     missing: set[str] = set()
     done: set[tuple[str, str]] = set()
-    todo = [(r, "") for r in roots]
+    todo = [(r, "") for r in _own(extras)]
     while todo:
         req, via_extra = todo.pop()
         if req.marker is not None and not req.marker.evaluate({"extra": via_extra}):
@@ -153,7 +155,7 @@ def test_lock_versions_are_inside_the_ranges() -> None:
 def test_lock_pins_exactly_the_all_install_as_tested() -> None:
     """The `[all]` install of this environment is the lock, package for package, version for
     version (`make install` builds it with `pip install -c requirements.lock`)."""
-    found, missing = _closure(_own(["all"]))
+    found, missing = _closure(("all",))
     lock = _lock()
     assert missing == set(), f"not installed: {sorted(missing)} (run make install)"
     assert set(found) == set(lock), (sorted(set(found) - set(lock)), sorted(set(lock) - set(found)))
@@ -162,7 +164,7 @@ def test_lock_pins_exactly_the_all_install_as_tested() -> None:
 
 
 def test_core_install_is_light() -> None:
-    found, _ = _closure(_own())
+    found, _ = _closure()
     assert {"numpy", "av", "pillow", "sqlalchemy", "httpcore"} <= set(found)
     assert set(found) & NOT_IN_CORE == set()
 
@@ -178,7 +180,7 @@ def test_all_is_every_extra() -> None:
 
 
 def test_onnx_extra_runs_without_torch() -> None:
-    found, _ = _closure(_own(["onnx"]))
+    found, _ = _closure(("onnx",))
     assert {"onnxruntime", "opencv-python-headless"} <= set(found)
     assert (
         set(found) & {"torch", "torchvision", "ultralytics", "ultralytics-opencv-headless"} == set()
@@ -187,9 +189,28 @@ def test_onnx_extra_runs_without_torch() -> None:
 
 def test_one_opencv_owns_cv2() -> None:
     """ultralytics-opencv-headless, label-studio-sdk and `[onnx]` all take the headless build."""
-    found, _ = _closure(_own(["all"]))
+    found, _ = _closure(("all",))
     assert set(found) & OPENCV == {"opencv-python-headless"}
     assert set(_lock()) & OPENCV == {"opencv-python-headless"}
+
+
+def test_every_require_names_the_extra_that_brings_the_module() -> None:
+    """`require("cv2", "onnx")` and every `pip install 'vigie-cv[X]'` hint in src name a real
+    extra, and that extra installs a distribution providing the module."""
+    providers = packages_distributions()
+    source = "\n".join(p.read_text() for p in (REPO / "src" / "vigie").rglob("*.py"))
+    calls = set(re.findall(r"require\(\s*\"([\w.]+)\",\s*\"(\w+)\"\s*\)", source))
+    assert ("cv2", "onnx") in calls and ("label_studio_sdk", "labelstudio") in calls
+    hinted = set(re.findall(r"vigie-cv\[(\w+)\]", source))
+    assert hinted - set(EXTRAS) - {"extra"} == set()  # "extra": the pip_hint docstring
+    wrong = []
+    for module, extra in sorted(calls):
+        found, _ = _closure((extra,))
+        if extra not in EXTRAS or not set(map(canonicalize_name, providers.get(module, []))) & set(
+            found
+        ):
+            wrong.append(f"{module} -> [{extra}]")
+    assert wrong == []
 
 
 def test_make_install_builds_from_the_lock() -> None:
