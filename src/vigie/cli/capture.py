@@ -160,7 +160,7 @@ def capture(
             task = bar.add_task("capture", total=total, rate="")
 
             def on_poll(stats: object, outcome: str) -> None:
-                bar.update(task, advance=1, rate=outcome)
+                bar.update(task, advance=1, failed=int(outcome == "failed"), rate=outcome)
 
             result = run_capture(
                 list(url or []),

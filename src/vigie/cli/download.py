@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -124,11 +124,12 @@ def download(
             def on_total(n: int) -> None:
                 bar.update(task, total=n)
 
-            def on_item(item: object) -> None:
+            def on_item(item: Any) -> None:
                 done[0] += 1
-                elapsed = bar.tasks[0].elapsed or 0.0
+                elapsed = bar.elapsed(task)
                 rate = f"{done[0] / elapsed:.0f} files/s" if elapsed > 0 else ""
-                bar.update(task, advance=1, rate=rate)
+                failed = int(str(getattr(item, "status", "")) == "failed")
+                bar.update(task, advance=1, failed=failed, rate=rate)
 
             result = run_download(
                 study=study,
