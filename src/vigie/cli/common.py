@@ -127,20 +127,21 @@ def default_of(key: str) -> Any:
     return model.model_fields[name].get_default(call_default_factory=True)
 
 
+def default_text(key: str) -> str:
+    """The settings default of ``key`` as the help shows it (``0.25``, ``true``, ``a,b``)."""
+    value = default_of(key)
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    return "none" if value is None else str(value)
+
+
 def with_default(text: str, key: str) -> str:
     """Help ``text`` ending in ``[default: <the settings default> (<key>)]``."""
     from rich.markup import escape
 
-    value = default_of(key)
-    if isinstance(value, bool):
-        shown = str(value).lower()
-    elif isinstance(value, list | tuple):
-        shown = ",".join(str(v) for v in value)
-    elif value is None:
-        shown = "none"
-    else:
-        shown = str(value)
-    return escape(f"{text} [default: {shown} ({key})]")
+    return escape(f"{text} [default: {default_text(key)} ({key})]")
 
 
 TIME_METAVAR = "<time>"
@@ -195,9 +196,13 @@ def run_device(device: str | None, backend: str, model: str | Path | None = None
     on ONNX Runtime. Torch gets ``cpu``, ``0`` or ``mps``; ONNX Runtime ``cpu`` or ``cuda:N``.
     """
     from vigie.devices import resolve_device
+    from vigie.errors import ConfigError
 
     onnx = backend == "onnx" or str(model or "").lower().endswith(".onnx")
-    dev = resolve_device(device, "onnx" if onnx else "torch")
+    try:
+        dev = resolve_device(device, "onnx" if onnx else "torch")
+    except ValueError as exc:  # a device from vigie.toml or VIGIE_*: the flag was checked
+        raise ConfigError(str(exc), hint="set --device (or train.device) to one of those") from None
     return str(dev) if onnx else dev.torch
 
 

@@ -46,6 +46,21 @@ class IsoFormatter(logging.Formatter):
         )
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time (a notebook or a test swaps it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def setup_logging(
     verbose: int, quiet: bool, console: Console, progress_every: float = PROGRESS_EVERY
 ) -> None:
@@ -65,7 +80,7 @@ def setup_logging(
         handler = RichHandler(console=console, show_path=False, show_time=False, markup=False)
         handler.setFormatter(logging.Formatter("%(message)s"))
     else:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         handler.setFormatter(IsoFormatter())
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
     logging.getLogger("vigie").setLevel(logging.WARNING if quiet else level)
@@ -154,11 +169,11 @@ class Reporter:
             self._log()
 
     def _log(self, final: bool = False) -> None:
-        """A line per task that moved since its last line (every task never logged, at the end)."""
+        """A line per task that moved since its last line; at the end, one line per task."""
         lines = []
         with self._lock:
             for t in self._tasks.values():
-                if t.logged != (t.done, t.failed) or (final and t.logged is None):
+                if final or t.logged != (t.done, t.failed):
                     lines.append(t.line(final))
                     t.logged = (t.done, t.failed)
         for line in lines:
