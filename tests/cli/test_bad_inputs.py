@@ -164,7 +164,7 @@ CASES: list[tuple[str, int, str]] = [
     ("dataset build {root}/nope", 2, "does not exist"),
     ("dataset build {root}/empty --out {root}/o1", 1, "ls pull"),
     ("dataset build {root}/ds_bad --out {root}/bad/good.jpg", 1, "not a folder"),
-    ("dataset build {root}/ds_bad --out {root}/o2 --hash bogus", 1, "ahash"),
+    ("dataset build {root}/ds_bad --out {root}/o2 --hash bogus", 2, "ahash"),
     (
         "dataset build {root}/ds_bad --out {root}/o3 --frames-manifest {root}/notjson.json",
         1,
@@ -189,7 +189,7 @@ CASES: list[tuple[str, int, str]] = [
     ("ls pull --export {root}/bad/good.jpg --out {root}/l5", 1, "not a UTF-8 text file"),
     ("ls pull", 1, "--project"),
     ("ls pull --project 1 --url " + CLOSED, 1, "no Label Studio token"),
-    ("ls push {root}/bad --project 1 --storage bogus", 1, "upload or local-files"),
+    ("ls push {root}/bad --project 1 --storage bogus", 2, "local-files"),
     ("ls push {root}/bad/good.jpg --project 1", 2, "is a file"),
     # databases and catalogs
     ("links --study 1 --from 2024-01-01 --to 2024-01-02 --db notaurl", 1, "study database"),
