@@ -202,3 +202,22 @@ def test_tracker_choices_are_the_trackers() -> None:
     from vigie.track import TRACKERS
 
     assert [t.value for t in TrackerName] == list(TRACKERS)
+
+
+def test_frames_choices_are_the_frames_modes_and_strategies() -> None:
+    from vigie.cli.frames import Mode, Strategy
+    from vigie.frames import MODES, STRATEGIES
+
+    assert tuple(m.value for m in Mode) == tuple(MODES)
+    assert tuple(s.value for s in Strategy) == tuple(STRATEGIES)
+
+
+def test_hash_choices_are_the_settings_literals() -> None:
+    from typing import get_args
+
+    from vigie.cli.common import HashMethod
+    from vigie.config import CaptureSettings, DatasetSettings
+
+    values = tuple(h.value for h in HashMethod)
+    assert values == get_args(CaptureSettings.model_fields["hash"].annotation)
+    assert values == get_args(DatasetSettings.model_fields["hash_method"].annotation)

@@ -9,13 +9,8 @@ from typing import Annotated
 import typer
 
 from vigie.cli import common
+from vigie.cli.common import HashMethod
 from vigie.cli.serve import dashboard_beside
-
-
-class HashMethod(StrEnum):
-    ahash = "ahash"
-    phash = "phash"
-    dhash = "dhash"
 
 
 class Clock(StrEnum):
@@ -65,10 +60,8 @@ def capture(
     ] = None,
     every: Annotated[
         float | None,
-        typer.Option(
+        common.time_option(
             "--every",
-            parser=common.time_value,
-            metavar=common.TIME_METAVAR,
             help=common.with_default("time between polls: 60, 1:00 or 0:01:00", "capture.every"),
             min=0.001,
         ),
@@ -118,12 +111,8 @@ def capture(
     ] = None,
     timeout: Annotated[
         float | None,
-        typer.Option(
-            "--timeout",
-            parser=common.time_value,
-            metavar=common.TIME_METAVAR,
-            help=common.with_default("time per request", "capture.timeout"),
-            min=0.001,
+        common.time_option(
+            "--timeout", help=common.with_default("time per request", "capture.timeout"), min=0.001
         ),
     ] = None,
     kind: Annotated[

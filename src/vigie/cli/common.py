@@ -148,6 +148,19 @@ TIME_METAVAR = "<time>"
 TIME_FORMS = "90, 1:30 or 0:01:30.5"
 
 
+def time_option(*names: str, help: str, **kwargs: Any) -> Any:
+    """A time-like option: takes ``90``, ``1:30`` or ``00:01:30.5``; the value is seconds."""
+    return typer.Option(*names, parser=time_value, metavar=TIME_METAVAR, help=help, **kwargs)
+
+
+class HashMethod(StrEnum):
+    """Perceptual hashes (capture.hash, dataset.hash_method)."""
+
+    ahash = "ahash"
+    phash = "phash"
+    dhash = "dhash"
+
+
 def time_value(text: str) -> float:
     """Parser of time-like options: ``90``, ``1:30`` or ``00:01:30.5`` as seconds."""
     from vigie.timeparse import TimeFormatError, parse_time

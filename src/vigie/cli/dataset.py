@@ -24,12 +24,6 @@ if TYPE_CHECKING:
     from vigie.dataset import ConvertResult
 
 
-class HashName(StrEnum):
-    ahash = "ahash"
-    phash = "phash"
-    dhash = "dhash"
-
-
 class Format(StrEnum):
     coco = "coco"
     voc = "voc"
@@ -91,7 +85,7 @@ def build(
         typer.Option("--frames-manifest", help="frame manifest(s) of `vigie frames` (repeatable)"),
     ] = None,
     hash_method: Annotated[
-        HashName | None,
+        common.HashMethod | None,
         typer.Option(
             "--hash", help=common.with_default("near-duplicate hash", "dataset.hash_method")
         ),

@@ -48,22 +48,10 @@ def frames(
         typer.Option("--value", help="percentage (0-100], step in frames, or interval in seconds"),
     ] = None,
     start: Annotated[
-        float | None,
-        typer.Option(
-            "--start",
-            parser=common.time_value,
-            metavar=common.TIME_METAVAR,
-            help=f"range start: {common.TIME_FORMS}",
-        ),
+        float | None, common.time_option("--start", help=f"range start: {common.TIME_FORMS}")
     ] = None,
     end: Annotated[
-        float | None,
-        typer.Option(
-            "--end",
-            parser=common.time_value,
-            metavar=common.TIME_METAVAR,
-            help=f"range end: {common.TIME_FORMS}",
-        ),
+        float | None, common.time_option("--end", help=f"range end: {common.TIME_FORMS}")
     ] = None,
     strategy: Annotated[
         Strategy, typer.Option("--strategy", help="percentage, or with --max")
@@ -98,10 +86,8 @@ def frames(
     ] = None,
     timeout: Annotated[
         float | None,
-        typer.Option(
+        common.time_option(
             "--timeout",
-            parser=common.time_value,
-            metavar=common.TIME_METAVAR,
             help=common.with_default(
                 "time before a stuck decoder is stopped (folders)", "frames.video_timeout"
             ),

@@ -77,20 +77,10 @@ def track(
         typer.Option(help=common.with_default("analyse every Nth frame", "track.stride")),
     ] = None,
     start: Annotated[
-        float | None,
-        typer.Option(
-            parser=common.time_value,
-            metavar=common.TIME_METAVAR,
-            help=f"start time: {common.TIME_FORMS}",
-        ),
+        float | None, common.time_option("--start", help=f"start time: {common.TIME_FORMS}")
     ] = None,
     end: Annotated[
-        float | None,
-        typer.Option(
-            parser=common.time_value,
-            metavar=common.TIME_METAVAR,
-            help=f"end time: {common.TIME_FORMS}",
-        ),
+        float | None, common.time_option("--end", help=f"end time: {common.TIME_FORMS}")
     ] = None,
     line: Annotated[
         str | None, typer.Option(help="counting line x1,y1,x2,y2 (pixels): crossings per class")
