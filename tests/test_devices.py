@@ -13,13 +13,14 @@ from vigie.devices import Device, parse_device, resolve_device
 @pytest.mark.parametrize(
     ("text", "normal"),
     [(None, "auto"), ("auto", "auto"), ("CPU", "cpu"), ("cuda", "cuda:0"), ("cuda:1", "cuda:1"),
-     ("0", "cuda:0"), ("2", "cuda:2"), ("mps", "mps")],
+     ("0", "cuda:0"), ("2", "cuda:2"), ("mps", "mps"), ("0,1", "cuda:0,1"),
+     ("cuda:1,2", "cuda:1,2")],
 )  # fmt: skip
 def test_parse_device_normalises_every_spelling(text: str | None, normal: str) -> None:
     assert parse_device(text) == normal
 
 
-@pytest.mark.parametrize("text", ["gpu", "cuda:", "cuda:x", "tpu", ""])
+@pytest.mark.parametrize("text", ["gpu", "cuda:", "cuda:x", "tpu", "", "0,", "cuda:0;1"])
 def test_parse_device_refuses_unknown_devices(text: str) -> None:
     with pytest.raises(ValueError, match="cpu, cuda, cuda:N, mps or auto"):
         parse_device(text)
@@ -114,3 +115,19 @@ def test_hardware_probes_answer_on_this_machine() -> None:
     cuda, mps = devices.torch_gpus()
     assert cuda >= 0 and isinstance(mps, bool)
     assert isinstance(devices.onnx_providers(), list)
+
+
+def test_several_gpus_for_training_keep_every_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    _gpus(monkeypatch, cuda=2, ort=("CUDAExecutionProvider", "CPUExecutionProvider"))
+    dev = resolve_device("0,1", "torch")
+    assert (dev.torch, str(dev)) == ("0,1", "cuda:0,1")
+    assert resolve_device("cuda:1,0", "onnx") == Device("cuda", 1)  # one session, one GPU
+
+
+def test_one_missing_gpu_of_several_warns(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _gpus(monkeypatch, cuda=2)
+    with caplog.at_level(logging.WARNING, logger="vigie.devices"):
+        assert resolve_device("cuda:0,2", "torch") == Device("cpu")
+    assert "sees 2 CUDA device" in caplog.text

@@ -24,20 +24,26 @@ TORCH_CUDA_HINT = (
 ONNX_CUDA_HINT = "pip install onnxruntime-gpu (in place of onnxruntime) and the CUDA libraries"
 MPS_HINT = "MPS needs Apple silicon and a torch build with MPS (macOS 12.3+)"
 
-_DEVICE = re.compile(r"cpu|auto|mps|cuda(?::(\d+))?|(\d+)")
+_DEVICE = re.compile(r"cpu|auto|mps|cuda(?::(\d+(?:,\d+)*))?|(\d+(?:,\d+)*)")
 
 
 @dataclass(frozen=True)
 class Device:
-    """A resolved device: ``kind`` cpu, cuda or mps, and the CUDA ``index``."""
+    """A resolved device: ``kind`` cpu, cuda or mps, and the CUDA ``index``.
+
+    ``more`` holds further CUDA indices of a multi-GPU training (``cuda:0,1``).
+    """
 
     kind: Literal["cpu", "cuda", "mps"]
     index: int = 0
+    more: tuple[int, ...] = ()
 
     @property
     def torch(self) -> str:
-        """The device argument of ultralytics / torch: ``cpu``, ``0``, ``mps``."""
-        return str(self.index) if self.kind == "cuda" else self.kind
+        """The device argument of ultralytics / torch: ``cpu``, ``0``, ``0,1``, ``mps``."""
+        if self.kind != "cuda":
+            return self.kind
+        return ",".join(str(i) for i in (self.index, *self.more))
 
     @property
     def onnx_providers(self) -> list[str | tuple[str, dict[str, int]]]:
@@ -47,13 +53,14 @@ class Device:
         return ["CPUExecutionProvider"]
 
     def __str__(self) -> str:
-        return f"cuda:{self.index}" if self.kind == "cuda" else self.kind
+        return f"cuda:{self.torch}" if self.kind == "cuda" else self.kind
 
 
 def parse_device(text: str | None) -> str:
     """The normal form of a ``--device`` value: ``cpu``, ``auto``, ``mps``, ``cuda:N``.
 
-    None is ``auto``; a bare number ``N`` (ultralytics' spelling) is ``cuda:N``.
+    None is ``auto``; a bare number ``N`` (ultralytics' spelling) is ``cuda:N``; several GPUs
+    for training are ``cuda:0,1`` (or ``0,1``).
 
     Raises:
         ValueError: ``text`` is not one of those forms.
@@ -64,7 +71,7 @@ def parse_device(text: str | None) -> str:
         raise ValueError(f"{text!r} is not a device: use {DEVICE_HELP}")
     index = m.group(1) or m.group(2)
     if value.startswith("cuda") or m.group(2) is not None:
-        return f"cuda:{int(index or 0)}"
+        return "cuda:" + ",".join(str(int(i)) for i in (index or "0").split(","))
     return value
 
 
@@ -101,7 +108,7 @@ def _resolve_onnx(wanted: str) -> Device:
             ONNX_CUDA_HINT,
         )
         return Device("cpu")
-    return Device("cuda", int(wanted.split(":")[1]))
+    return Device("cuda", _indices(wanted)[0])  # one session runs on one GPU
 
 
 def _resolve_torch(wanted: str) -> Device:
@@ -117,8 +124,8 @@ def _resolve_torch(wanted: str) -> Device:
             "--device mps asked, but torch cannot use it: running on the CPU (%s)", MPS_HINT
         )
         return Device("cpu")
-    index = int(wanted.split(":")[1])
-    if index >= cuda_count:
+    indices = _indices(wanted)
+    if max(indices) >= cuda_count:
         seen = f"sees {cuda_count} CUDA device(s)" if cuda_count else "has no CUDA"
         log.warning(
             "--device %s asked, but torch %s: running on the CPU; to use the GPU: %s",
@@ -127,7 +134,12 @@ def _resolve_torch(wanted: str) -> Device:
             TORCH_CUDA_HINT,
         )
         return Device("cpu")
-    return Device("cuda", index)
+    return Device("cuda", indices[0], tuple(indices[1:]))
+
+
+def _indices(wanted: str) -> list[int]:
+    """The CUDA indices of a normal form ``cuda:0`` or ``cuda:0,1``."""
+    return [int(i) for i in wanted.split(":")[1].split(",")]
 
 
 def onnx_providers() -> list[str]:
