@@ -63,7 +63,9 @@ class FrameStore:
         if self.bytes + size > self.budget:
             self.missing = frame.index
             log.debug(
-                "frame %d on decoded again for drawing (%d MB held)", frame.index, self.bytes >> 20
+                "frames from %d on will be decoded again for drawing (%d MB held)",
+                frame.index,
+                self.bytes >> 20,
             )
             return
         self.frames.append(frame)
