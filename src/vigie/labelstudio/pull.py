@@ -124,10 +124,12 @@ def pull(
     if project_id is not None:
         if client is None:
             raise ConfigError("pulling a project needs a Label Studio client")
-        project = get_project(client, project_id)
+        with ThreadPoolExecutor(max_workers=1) as side:  # the config while the export comes
+            config = side.submit(get_project, client, project_id)
+            items = fetch_export(client, project_id, snapshot)
+            project = config.result()
         labels = labels or project.config.labels
         image_field, from_name = project.config.image_field, project.config.from_name
-        items = fetch_export(client, project_id, snapshot)
     else:
         assert export_file is not None
         items = read_export_file(export_file)
