@@ -18,7 +18,7 @@ from tests.labelstudio.helpers import make_images, tasks_of
 from vigie.cli import app
 from vigie.config import load_settings
 from vigie.errors import AuthError, ConfigError, NetworkError
-from vigie.labelstudio import LabelStudioClient, connect, push
+from vigie.labelstudio import LabelStudioClient, connect
 from vigie.labelstudio.client import DEFAULT_URL, is_personal_access_token
 
 runner = CliRunner()
@@ -168,39 +168,32 @@ def test_forbidden_in_the_cli_is_one_line(
 
 @pytest.mark.labelstudio
 def test_upload_with_a_refused_access_token_renews_it_and_imports_once(
-    labelstudio_server: LabelStudioServer,
-    ls_project: Callable[..., int],
-    workspace: Any,
-    make_jpeg: Any,
-    tmp_path: Path,
+    labelstudio_server: LabelStudioServer, ls_project: Callable[..., int], make_jpeg: Any
 ) -> None:
     pid = ls_project()
-    make_images(tmp_path / "imgs", make_jpeg, 3)
+    (image,) = make_images(labelstudio_server.data_dir / f"up{pid}", make_jpeg, 1)
     with LabelStudioClient(labelstudio_server.url, labelstudio_server.pat) as client:
         client.check()
         # an access token that looks valid for an hour but that the server refuses (401)
         client.sdk._client_wrapper._tokens_client._set_access_token(
             _jwt(time.time() + 3600, "access")
         )
-        result = push(client, workspace.catalog, tmp_path / "imgs", pid)
-    assert (result.imported, result.failed) == (3, 0)
-    assert len(tasks_of(labelstudio_server, pid)) == 3
+        with image.open("rb") as fh:
+            ids = client.upload_files(pid, [(image.name, fh)])
+    assert len(ids) == 1
+    assert [t["id"] for t in tasks_of(labelstudio_server, pid)] == ids
 
 
 @pytest.mark.labelstudio
-def test_task_pager_reads_every_page(
-    labelstudio_server: LabelStudioServer,
-    ls_project: Callable[..., int],
-    workspace: Any,
-    make_jpeg: Any,
-    tmp_path: Path,
+def test_task_pager_reads_every_page_and_the_export_every_task(
+    labelstudio_server: LabelStudioServer, ls_project: Callable[..., int]
 ) -> None:
     pid = ls_project()
-    make_images(tmp_path / "imgs", make_jpeg, 5)
-    with LabelStudioClient(labelstudio_server.url, labelstudio_server.pat) as client:
-        push(client, workspace.catalog, tmp_path / "imgs", pid)
+    refs = [f"/data/local-files/?d=pager/{i}.jpg" for i in range(5)]
+    with LabelStudioClient(labelstudio_server.url, labelstudio_server.token) as client:
+        ids = client.import_tasks(pid, [{"data": {"image": ref}} for ref in refs])
         tasks = list(client.tasks(pid, page_size=2))
         export = json.loads(client.export(pid))
-    assert len({t["id"] for t in tasks}) == 5
-    assert all(t["file_upload"] and t["data"]["image"] for t in tasks)
-    assert sorted(t["id"] for t in export) == sorted(t["id"] for t in tasks)
+    assert sorted(t["id"] for t in tasks) == sorted(ids)
+    assert sorted(t["data"]["image"] for t in tasks) == refs
+    assert sorted(t["id"] for t in export) == sorted(ids)

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from vigie.errors import AuthError, ConfigError, LabelStudioError, NetworkError
+from vigie.errors import AuthError, ConfigError, LabelStudioError, NetworkError, require
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,7 @@ class LabelStudioClient:
     Raises:
         AuthError: no token, or a personal access token that has already expired.
         ConfigError: a URL that is not http(s)://host.
+        DependencyError: label-studio-sdk is not installed (the ``labelstudio`` extra).
     """
 
     def __init__(
@@ -86,6 +87,7 @@ class LabelStudioClient:
     ) -> None:
         import httpx
 
+        require("label_studio_sdk", "labelstudio")
         url = url or os.environ.get(URL_ENV) or DEFAULT_URL
         token = token or os.environ.get(TOKEN_ENV)
         if not token:
