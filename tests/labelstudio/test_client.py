@@ -20,6 +20,7 @@ from vigie.config import load_settings
 from vigie.errors import AuthError, ConfigError, NetworkError
 from vigie.labelstudio import LabelStudioClient, connect
 from vigie.labelstudio.client import DEFAULT_URL, is_personal_access_token
+from vigie.labelstudio.pull import export_json
 
 runner = CliRunner()
 
@@ -193,7 +194,7 @@ def test_task_pager_reads_every_page_and_the_export_every_task(
     with LabelStudioClient(labelstudio_server.url, labelstudio_server.token) as client:
         ids = client.import_tasks(pid, [{"data": {"image": ref}} for ref in refs])
         tasks = list(client.tasks(pid, page_size=2))
-        export = json.loads(client.export(pid))
+        export = json.loads(export_json(client, pid))
     assert sorted(t["id"] for t in tasks) == sorted(ids)
     assert sorted(t["data"]["image"] for t in tasks) == refs
     assert sorted(t["id"] for t in export) == sorted(ids)

@@ -138,13 +138,14 @@ class LabelStudioClient:
         return {"Authorization": str(headers["Authorization"])}
 
     # -- calls -------------------------------------------------------------------------------
-    def call(self, fn: Callable[[], T], *, what: str = "request") -> T:
+    def call(self, fn: Callable[[], T], *, what: str = "request", replay: bool = True) -> T:
         """Run one SDK call; after a 401 with a personal access token, renew it and run it again
         (a 401 is refused before anything is done, so even a POST may be replayed).
 
         Args:
             fn: a zero-argument callable doing the SDK call (through ``self.sdk``).
             what: a few words naming the call for error messages.
+            replay: False where ``fn`` cannot be run twice (the next item of a pager).
         """
         import httpx
         from label_studio_sdk.core.api_error import ApiError
@@ -153,7 +154,12 @@ class LabelStudioClient:
             try:
                 return fn()
             except ApiError as exc:
-                if exc.status_code == 401 and attempt == 1 and self.uses_personal_access_token:
+                if (
+                    exc.status_code == 401
+                    and replay
+                    and attempt == 1
+                    and self.uses_personal_access_token
+                ):
                     self.renew_token()
                     continue
                 raise self._error(exc, what) from None
@@ -236,8 +242,10 @@ class LabelStudioClient:
             what=f"listing tasks of project {project_id}",
         )
         it = iter(pager)
-        while True:
-            task = self.call(lambda: next(it, None), what=f"listing tasks of project {project_id}")
+        while True:  # a failed page ends the pager's iterator: raise, never a short list
+            task = self.call(
+                lambda: next(it, None), what=f"listing tasks of project {project_id}", replay=False
+            )
             if task is None:
                 return
             yield task.model_dump(mode="json", exclude_unset=True)
@@ -318,50 +326,6 @@ class LabelStudioClient:
                 project=project_id, path=path, title=title, use_blob_urls=True
             ),
             what="local storage creation",
-        )
-
-    def export(self, project_id: int) -> bytes:
-        """``projects.exports.download_sync``: every task as a JSON export, in one request."""
-        return self.call(
-            lambda: b"".join(
-                self.sdk.projects.exports.download_sync(
-                    id=project_id, export_type="JSON", download_all_tasks=True
-                )
-            ),
-            what=f"export of project {project_id}",
-        )
-
-    def export_snapshot(self, project_id: int, timeout: float = 600.0) -> bytes:
-        """``projects.exports`` create, get (until completed) and download: a JSON export."""
-        import time
-
-        what = f"export snapshot of project {project_id}"
-        snap = self.call(
-            lambda: self.sdk.projects.exports.create(
-                id=project_id, title="vigie pull", request_options=ONCE
-            ),
-            what=what,
-        )
-        snap_id = snap.id
-        deadline = time.monotonic() + timeout
-        while str(snap.status) not in ("completed", "failed"):
-            if time.monotonic() > deadline:
-                raise LabelStudioError(
-                    f"export snapshot {snap.id} did not finish in {timeout:.0f} s"
-                )
-            time.sleep(1)
-            snap = self.call(
-                lambda: self.sdk.projects.exports.get(id=project_id, export_pk=snap_id), what=what
-            )
-        if str(snap.status) == "failed":
-            raise LabelStudioError(f"export snapshot {snap.id} failed on the server")
-        return self.call(
-            lambda: b"".join(
-                self.sdk.projects.exports.download(
-                    id=project_id, export_pk=snap_id, export_type="JSON"
-                )
-            ),
-            what=what,
         )
 
     def close(self) -> None:

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from vigie.catalog import Catalog
-from vigie.errors import ConfigError, SourceError
-from vigie.labelstudio.client import LabelStudioClient, LabelStudioHTTPError
+from vigie.errors import ConfigError, LabelStudioError, SourceError
+from vigie.labelstudio.client import ONCE, LabelStudioClient, LabelStudioHTTPError
 from vigie.labelstudio.export import (
     AnnotatedTask,
     assign_names,
@@ -54,17 +54,61 @@ class PullResult:
     classes: list[str] = field(default_factory=list)
 
 
+def export_json(client: LabelStudioClient, project_id: int) -> bytes:
+    """``projects.exports.download_sync``: every task as a JSON export, in one request."""
+    return client.call(
+        lambda: b"".join(
+            client.sdk.projects.exports.download_sync(
+                id=project_id, export_type="JSON", download_all_tasks=True
+            )
+        ),
+        what=f"export of project {project_id}",
+    )
+
+
+def export_snapshot(client: LabelStudioClient, project_id: int, timeout: float = 600.0) -> bytes:
+    """``projects.exports`` create, get (until completed) and download: a JSON export."""
+    import time
+
+    what = f"export snapshot of project {project_id}"
+    snap = client.call(
+        lambda: client.sdk.projects.exports.create(
+            id=project_id, title="vigie pull", request_options=ONCE
+        ),
+        what=what,
+    )
+    snap_id = snap.id
+    deadline = time.monotonic() + timeout
+    while str(snap.status) not in ("completed", "failed"):
+        if time.monotonic() > deadline:
+            raise LabelStudioError(f"export snapshot {snap.id} did not finish in {timeout:.0f} s")
+        time.sleep(1)
+        snap = client.call(
+            lambda: client.sdk.projects.exports.get(id=project_id, export_pk=snap_id), what=what
+        )
+    if str(snap.status) == "failed":
+        raise LabelStudioError(f"export snapshot {snap.id} failed on the server")
+    return client.call(
+        lambda: b"".join(
+            client.sdk.projects.exports.download(
+                id=project_id, export_pk=snap_id, export_type="JSON"
+            )
+        ),
+        what=what,
+    )
+
+
 def fetch_export(client: LabelStudioClient, project_id: int, snapshot: bool = False) -> list[Any]:
     """All tasks of a project: one JSON export (default), or an export snapshot.
 
-    The export is one request where the task pages are one per 100 tasks and cost the server
-    twice as much; a server without the one-request export (Enterprise answers 404) is read
+    The export is one request where the task pages are one per 100 tasks and take twice as
+    long (docs/benchmarks/labelstudio.md); a server without the one-request export (Enterprise answers 404) is read
     through the SDK's task pager.
     """
     if snapshot:
-        return load_export_text(client.export_snapshot(project_id).decode("utf-8"))
+        return load_export_text(export_snapshot(client, project_id).decode("utf-8"))
     try:
-        return load_export_text(client.export(project_id).decode("utf-8"))
+        return load_export_text(export_json(client, project_id).decode("utf-8"))
     except LabelStudioHTTPError as exc:
         if exc.status != 404:
             raise
