@@ -6,11 +6,14 @@ against ``vigie.labelstudio.push`` / ``pull``, on a real Label Studio server.
 - push vigie:    ``push`` (batches of --batch files per request, catalog bookkeeping);
 - pull baseline: a JSON export, then the seed's process_json: one GET per annotated image,
   one after the other, no labels written;
-- pull vigie API: ``pull(project_id=...)`` (task pages, images checked and written atomically on
-  8 threads, YOLO labels); pull vigie file: ``pull(export_file=...)`` on the seed's export.
+- pull vigie API: ``pull(project_id=...)`` (one export through the SDK, images fetched --workers
+  at a time, checked and written atomically, YOLO labels); pull vigie file:
+  ``pull(export_file=...)`` on the seed's export.
 
-Each side runs on a fresh project with the same generated 640x480 JPEGs; prints the median
-seconds of --repeat runs and the ratios. Starts its own server from ``.venv-ls``.
+Each side runs on a fresh project with the same generated 640x480 JPEGs; the three pulls then run
+--pull-rounds times each, interleaved, into fresh folders. Prints the median seconds of every
+run, the CPU seconds of this process (the client) and of the server during each pull, the load
+average, and the ratios. Starts its own server from ``.venv-ls``.
 Run: ``.venv/bin/python benchmarks/bench_labelstudio.py [--images 60] [--repeat 3] [--quick]``
 """
 
@@ -170,50 +173,105 @@ def timed(fn: Callable[..., object], *args: object, **kwargs: object) -> float:
     return time.perf_counter() - start
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, from /proc (0 where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Meter:
+    """Wall time, client CPU and server CPU of each call, by name."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self.wall: dict[str, list[float]] = {}
+        self.client: dict[str, list[float]] = {}
+        self.server: dict[str, list[float]] = {}
+
+    def run(self, key: str, fn: Callable[..., object], *args: object, **kwargs: object) -> None:
+        c0, s0 = time.process_time(), process_cpu(self.server_pid)
+        wall = timed(fn, *args, **kwargs)
+        self.wall.setdefault(key, []).append(wall)
+        self.client.setdefault(key, []).append(time.process_time() - c0)
+        self.server.setdefault(key, []).append(process_cpu(self.server_pid) - s0)
+
+
+def load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--images", type=int, default=60)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--pull-rounds", type=int, default=3, help="pulls of each kind per run")
     ap.add_argument("--batch", type=int, default=50)
-    ap.add_argument("--quick", action="store_true", help="20 images, 1 run")
+    ap.add_argument("--workers", type=int, default=4, help="vigie's image fetch threads")
+    ap.add_argument("--quick", action="store_true", help="20 images, 1 run, 1 pull round")
     args = ap.parse_args()
     if args.quick:
-        args.images, args.repeat = 20, 1
+        args.images, args.repeat, args.pull_rounds = 20, 1, 1
     base = Path(tempfile.mkdtemp(prefix="bench-ls-"))
     proc, url, token = start_server(base)
+    load_start = load()
     try:
         http = httpx.Client(base_url=url, headers={"Authorization": f"Token {token}"}, timeout=120)
         client = LabelStudioClient(url, token)
         folder = base / "images"
         make_images(folder, args.images)
-        keys = ("push seed", "push vigie", "pull seed", "pull vigie API", "pull vigie file")
-        times: dict[str, list[float]] = {k: [] for k in keys}
+        m = Meter(proc.pid)
+        n = 0
         for r in range(args.repeat):
             p_seed, p_vigie = new_project(http), new_project(http)
-            times["push seed"].append(timed(seed_upload, http, folder, p_seed))
+            m.run("push seed", seed_upload, http, folder, p_seed)
             cat = Catalog(f"sqlite:///{base}/cat{r}.db")
-            times["push vigie"].append(timed(push, client, cat, folder, p_vigie, batch=args.batch))
+            m.run("push vigie", push, client, cat, folder, p_vigie, batch=args.batch)
+            cat.close()
             annotate_all(http, p_seed)
             annotate_all(http, p_vigie)
-            export_file = base / f"export{r}.json"
-            times["pull seed"].append(
-                timed(seed_export_and_process, http, p_seed, base / f"seed{r}", export_file)
-            )
-            out_vigie = base / f"vigie{r}"
-            times["pull vigie API"].append(
-                timed(pull, out_vigie, client=client, project_id=p_vigie)
-            )
-            assert len(list((out_vigie / "labels").iterdir())) == args.images
-            out_file = base / f"vigiefile{r}"
-            times["pull vigie file"].append(
-                timed(pull, out_file, client=client, export_file=export_file, labels=LABELS)
-            )
-            assert len(list((out_file / "images").iterdir())) == args.images
-            cat.close()
-        med = {k: statistics.median(v) for k, v in times.items()}
-        print(f"{args.images} images 640x480, {args.repeat} runs, batch {args.batch}, server {url}")
+            for _ in range(args.pull_rounds):
+                n += 1
+                export_file = base / f"export{n}.json"
+                m.run(
+                    "pull seed", seed_export_and_process, http, p_seed, base / f"s{n}", export_file
+                )
+                out_api, out_file = base / f"api{n}", base / f"file{n}"
+                m.run(
+                    "pull vigie API",
+                    pull,
+                    out_api,
+                    client=client,
+                    project_id=p_vigie,
+                    workers=args.workers,
+                )
+                assert len(list((out_api / "labels").iterdir())) == args.images
+                m.run(
+                    "pull vigie file",
+                    pull,
+                    out_file,
+                    client=client,
+                    export_file=export_file,
+                    labels=LABELS,
+                    workers=args.workers,
+                )
+                assert len(list((out_file / "images").iterdir())) == args.images
+                for done in (base / f"s{n}", out_api, out_file):
+                    shutil.rmtree(done)
+        med = {k: statistics.median(v) for k, v in m.wall.items()}
+        print(
+            f"{args.images} images 640x480, {args.repeat} runs x {args.pull_rounds} pull rounds, "
+            f"batch {args.batch}, workers {args.workers}, server {url}"
+        )
+        print(f"load average (1/5/15 min): {load_start} at start, {load()} at the end")
         for k, v in med.items():
-            print(f"  {k:15s} median {v:7.2f} s  ({args.images / v:6.1f} images/s)")
+            cpu = (
+                f"  cpu client {statistics.median(m.client[k]):5.2f} s"
+                f" server {statistics.median(m.server[k]):5.2f} s"
+            )
+            print(f"  {k:15s} median {v:7.2f} s  ({args.images / v:6.1f} images/s){cpu}")
         print(f"  push: vigie is {med['push seed'] / med['push vigie']:.2f}x the seed's speed")
         for k in ("pull vigie API", "pull vigie file"):
             print(

@@ -380,15 +380,20 @@ def _forged_jwt(exp: float, token_type: str = "access") -> str:
     )
 
 
+def _sdk_tokens(client: LabelStudioClient) -> Any:
+    """The SDK's token cache (only tests reach into it, to plant a stale access token)."""
+    return client.sdk._client_wrapper._tokens_client
+
+
 def test_expired_access_token_is_refreshed_before_use(
     labelstudio_server: LabelStudioServer,
 ) -> None:
     with LabelStudioClient(labelstudio_server.url, labelstudio_server.pat) as client:
         assert client.uses_personal_access_token
         client.check()
-        client._tokens._set_access_token(_forged_jwt(time.time() - 10))
+        _sdk_tokens(client)._set_access_token(_forged_jwt(time.time() - 10))
         assert client.check() == "vigie@example.com"
-        assert client._tokens._access_token_expiration.timestamp() > time.time()
+        assert _sdk_tokens(client)._access_token_expiration.timestamp() > time.time()
 
 
 def test_access_token_refused_with_401_is_refreshed_once(
@@ -396,7 +401,7 @@ def test_access_token_refused_with_401_is_refreshed_once(
 ) -> None:
     with LabelStudioClient(labelstudio_server.url, labelstudio_server.pat) as client:
         # looks valid for an hour, but the server rejects its signature: 401, refresh, retry
-        client._tokens._set_access_token(_forged_jwt(time.time() + 3600))
+        _sdk_tokens(client)._set_access_token(_forged_jwt(time.time() + 3600))
         assert client.check() == "vigie@example.com"
 
 
@@ -468,7 +473,7 @@ def test_image_download_refreshes_a_refused_access_token_once(
     with LabelStudioClient(labelstudio_server.url, labelstudio_server.pat) as client:
         push(client, workspace.catalog, tmp_path / "imgs", pid)
         ref = tasks_of(labelstudio_server, pid)[0]["data"]["image"]
-        client._tokens._set_access_token(_forged_jwt(time.time() + 3600))
+        _sdk_tokens(client)._set_access_token(_forged_jwt(time.time() + 3600))
         fetcher = ImageFetcher(client, client.url)
         assert fetcher.fetch(ref) == path.read_bytes()
         fetcher.close()

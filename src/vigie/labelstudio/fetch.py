@@ -120,10 +120,10 @@ class ImageFetcher:
         client = self.client
         if client is None:
             raise FetchError("this reference needs the Label Studio server (give --url/token)")
-        resp = self._get_response(client._http, url, client.auth_headers())
+        resp = self._get_response(client.http, url, client.auth_headers())
         if resp.status_code == 401 and client.uses_personal_access_token:
-            client._force_refresh()  # the access token died early: refresh once
-            resp = self._get_response(client._http, url, client.auth_headers())
+            client.renew_token()  # the access token died early: exchange it again, once
+            resp = self._get_response(client.http, url, client.auth_headers())
         if resp.status_code == 401:
             raise AuthError(
                 "Label Studio refused the token (401) while downloading an image",

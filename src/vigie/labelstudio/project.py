@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from typing import Any
 from xml.sax.saxutils import quoteattr
 
 from vigie.errors import ConfigError, LabelStudioError
@@ -89,20 +88,16 @@ def parse_label_config(xml: str) -> LabelConfig:
 
 def get_project(client: LabelStudioClient, project_id: int) -> ProjectInfo:
     """The project ``project_id`` with its parsed label config."""
-    proj = client.call(lambda: client.sdk.projects.get(id=project_id), what=f"project {project_id}")
+    proj = client.project(project_id)
     return ProjectInfo(
         int(proj.id or project_id), str(proj.title), parse_label_config(proj.label_config or "")
     )
 
 
-def _find_by_title(client: LabelStudioClient, title: str) -> Any | None:
-    resp = client.request(
-        "GET", "api/projects/", params={"title": title, "page_size": 100}, what="project lookup"
-    )
-    data = resp.json()
-    results = data.get("results", []) if isinstance(data, dict) else data
-    matches = sorted((p for p in results if p.get("title") == title), key=lambda p: p["id"])
-    return matches[0] if matches else None
+def _find_by_title(client: LabelStudioClient, title: str) -> int | None:
+    """The id of the oldest project titled exactly ``title``, if any."""
+    matches = client.projects_titled(title)
+    return int(matches[0].id) if matches else None
 
 
 def setup_project(
@@ -124,7 +119,7 @@ def setup_project(
     xml = label_config_xml(labels)
     wanted = parse_label_config(xml)
     if project_id is not None:
-        found: dict[str, Any] | None = {"id": project_id}
+        found: int | None = project_id
     elif title:
         found = _find_by_title(client, title)
     else:
@@ -132,29 +127,17 @@ def setup_project(
     if found is None:
         assert title is not None
         try:
-            resp = client.request(
-                "POST",
-                "api/projects/",
-                json={"title": title, "label_config": xml},
-                retry=False,  # never blindly repeat a POST that may have committed
-                what="project creation",
-            )
-            pid = int(resp.json()["id"])
+            pid = client.create_project(title, xml)  # sent once: it may have committed
         except LabelStudioError:
             again = _find_by_title(client, title)  # the server may have committed it
             if again is None:
                 raise
-            pid = int(again["id"])
+            pid = again
         log.info("created Label Studio project %s (%s)", pid, title)
         return ProjectInfo(pid, title, wanted, created=True)
-    info = get_project(client, int(found["id"]))
+    info = get_project(client, found)
     if info.config.labels == wanted.labels:
         return info
-    client.request(
-        "PATCH",
-        f"api/projects/{info.id}/",
-        json={"label_config": xml},
-        what=f"label config update of project {info.id}",
-    )
+    client.update_label_config(info.id, xml)
     log.info("updated the labels of Label Studio project %s", info.id)
     return ProjectInfo(info.id, info.title, wanted, updated=True)

@@ -9,15 +9,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from vigie.catalog import Catalog
 from vigie.errors import ConfigError, LabelStudioError, SourceError
-from vigie.labelstudio.client import LabelStudioClient
+from vigie.labelstudio.client import ONCE, LabelStudioClient, LabelStudioHTTPError
 from vigie.labelstudio.export import (
     AnnotatedTask,
     assign_names,
@@ -29,6 +30,10 @@ from vigie.labelstudio.fetch import FetchError, ImageFetcher, sweep_parts, write
 from vigie.labelstudio.project import get_project
 
 log = logging.getLogger(__name__)
+
+# Images fetched at once. Label Studio serves files from one Python process: beyond a few
+# requests in flight it only queues them (measured in docs/benchmarks/labelstudio.md).
+WORKERS = 4
 
 
 @dataclass
@@ -49,37 +54,66 @@ class PullResult:
     classes: list[str] = field(default_factory=list)
 
 
-def fetch_export(client: LabelStudioClient, project_id: int, snapshot: bool = False) -> list[Any]:
-    """All tasks of a project: page by page (default) or through an export snapshot."""
-    if not snapshot:
-        return list(client.paged_tasks(project_id))
+def export_json(client: LabelStudioClient, project_id: int) -> bytes:
+    """``projects.exports.download_sync``: every task as a JSON export, in one request."""
+    return client.call(
+        lambda: b"".join(
+            client.sdk.projects.exports.download_sync(
+                id=project_id, export_type="JSON", download_all_tasks=True
+            )
+        ),
+        what=f"export of project {project_id}",
+    )
+
+
+def export_snapshot(client: LabelStudioClient, project_id: int, timeout: float = 600.0) -> bytes:
+    """``projects.exports`` create, get (until completed) and download: a JSON export."""
     import time
 
-    snap = client.request(
-        "POST",
-        f"api/projects/{project_id}/exports/",
-        json={"title": "vigie pull"},
-        retry=False,
-        what="export snapshot",
-    ).json()
-    snap_id = snap["id"]
-    deadline = time.monotonic() + 600
-    while snap.get("status") not in ("completed", "failed"):
-        if time.monotonic() > deadline:
-            raise LabelStudioError(f"export snapshot {snap_id} did not finish in 10 minutes")
-        time.sleep(1)
-        snap = client.request(
-            "GET", f"api/projects/{project_id}/exports/{snap_id}", what="export snapshot status"
-        ).json()
-    if snap.get("status") == "failed":
-        raise LabelStudioError(f"export snapshot {snap_id} failed on the server")
-    resp = client.request(
-        "GET",
-        f"api/projects/{project_id}/exports/{snap_id}/download",
-        params={"exportType": "JSON"},
-        what="export snapshot download",
+    what = f"export snapshot of project {project_id}"
+    snap = client.call(
+        lambda: client.sdk.projects.exports.create(
+            id=project_id, title="vigie pull", request_options=ONCE
+        ),
+        what=what,
     )
-    return load_export_text(resp.text)
+    snap_id = snap.id
+    deadline = time.monotonic() + timeout
+    while str(snap.status) not in ("completed", "failed"):
+        if time.monotonic() > deadline:
+            raise LabelStudioError(f"export snapshot {snap.id} did not finish in {timeout:.0f} s")
+        time.sleep(1)
+        snap = client.call(
+            lambda: client.sdk.projects.exports.get(id=project_id, export_pk=snap_id), what=what
+        )
+    if str(snap.status) == "failed":
+        raise LabelStudioError(f"export snapshot {snap.id} failed on the server")
+    return client.call(
+        lambda: b"".join(
+            client.sdk.projects.exports.download(
+                id=project_id, export_pk=snap_id, export_type="JSON"
+            )
+        ),
+        what=what,
+    )
+
+
+def fetch_export(client: LabelStudioClient, project_id: int, snapshot: bool = False) -> list[Any]:
+    """All tasks of a project: one JSON export (default), or an export snapshot.
+
+    The export is one request where the task pages are one per 100 tasks and take twice as
+    long (docs/benchmarks/labelstudio.md); a server without the one-request export (Enterprise answers 404) is read
+    through the SDK's task pager.
+    """
+    if snapshot:
+        return load_export_text(export_snapshot(client, project_id).decode("utf-8"))
+    try:
+        return load_export_text(export_json(client, project_id).decode("utf-8"))
+    except LabelStudioHTTPError as exc:
+        if exc.status != 404:
+            raise
+    log.info("no one-request export on this server: reading the task pages")
+    return list(client.tasks(project_id))
 
 
 def read_export_file(path: Path) -> list[Any]:
@@ -109,7 +143,7 @@ def pull(
     document_root: Path | None = None,
     allow_private: bool = False,
     catalog: Catalog | None = None,
-    workers: int = 8,
+    workers: int = WORKERS,
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> PullResult:
@@ -120,10 +154,10 @@ def pull(
         project_id / export_file: where the annotations come from (exactly one).
         labels: class names in order; default: the project's config (API) or required (file).
         download: False writes only the labels.
-        snapshot: read the project through an export snapshot instead of task pages.
+        snapshot: read the project through an export snapshot instead of one export request.
         images_subdir: the images' sub-folder of ``out``; ``"."`` puts them in ``out`` itself (the
             seed's ``images_labels/`` layout), labels always go to ``out/labels``.
-        workers: images fetched in parallel.
+        workers: images fetched at once (bounded: at most 4x that many tasks in flight).
 
     Raises:
         ConfigError, SourceError, LabelStudioError: unusable input or server.
@@ -134,10 +168,12 @@ def pull(
     if project_id is not None:
         if client is None:
             raise ConfigError("pulling a project needs a Label Studio client")
-        project = get_project(client, project_id)
+        with ThreadPoolExecutor(max_workers=1) as side:  # the config while the export comes
+            config = side.submit(get_project, client, project_id)
+            items = fetch_export(client, project_id, snapshot)
+            project = config.result()
         labels = labels or project.config.labels
         image_field, from_name = project.config.image_field, project.config.from_name
-        items = fetch_export(client, project_id, snapshot)
     else:
         assert export_file is not None
         items = read_export_file(export_file)
@@ -175,33 +211,50 @@ def pull(
 
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for start in range(0, len(parsed.tasks), 256):  # bounded window of work in flight
-                window = parsed.tasks[start : start + 256]
-                for task, (status, error) in zip(window, pool.map(job, window), strict=True):
-                    name = names[task.task_id]
-                    if status == "failed":
-                        result.failed += 1
-                        result.failures.append((name, error))
-                        log.warning(
-                            "cannot get the image of task %s (%s): %s", task.task_id, name, error
+            for task, (status, error) in _in_order(pool, job, parsed.tasks, 4 * max(1, workers)):
+                name = names[task.task_id]
+                if status == "failed":
+                    result.failed += 1
+                    result.failures.append((name, error))
+                    log.warning(
+                        "cannot get the image of task %s (%s): %s", task.task_id, name, error
+                    )
+                else:
+                    result.downloaded += status == "downloaded"
+                    result.present += status == "present"
+                    result.labels_written += 1
+                    manifest.append(_manifest_row(task, name, project_id))
+                    if catalog is not None and download:
+                        catalog_rows.append(
+                            _catalog_row(task, images_dir / name, project_id, fetcher)
                         )
-                    else:
-                        result.downloaded += status == "downloaded"
-                        result.present += status == "present"
-                        result.labels_written += 1
-                        manifest.append(_manifest_row(task, name, project_id))
-                        if catalog is not None and download:
-                            catalog_rows.append(
-                                _catalog_row(task, images_dir / name, project_id, fetcher)
-                            )
-                    if on_progress:
-                        on_progress(1)
+                if on_progress:
+                    on_progress(1)
     finally:
         fetcher.close()
     write_atomic(out / "manifest.jsonl", "".join(json.dumps(r) + "\n" for r in manifest).encode())
     if catalog is not None and catalog_rows:
         catalog.upsert_items(catalog_rows)
     return result
+
+
+def _in_order(
+    pool: ThreadPoolExecutor,
+    fn: Callable[[AnnotatedTask], tuple[str, str]],
+    tasks: list[AnnotatedTask],
+    ahead: int,
+) -> Iterator[tuple[AnnotatedTask, tuple[str, str]]]:
+    """``fn`` of every task on the pool, results in task order, at most ``ahead`` in flight
+    (the pool never idles at a window edge, and memory stays bounded)."""
+    pending: deque[tuple[AnnotatedTask, Future[tuple[str, str]]]] = deque()
+    for task in tasks:
+        pending.append((task, pool.submit(fn, task)))
+        if len(pending) >= ahead:
+            done, fut = pending.popleft()
+            yield done, fut.result()
+    while pending:
+        done, fut = pending.popleft()
+        yield done, fut.result()
 
 
 def _one(
