@@ -15,7 +15,7 @@ import os
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
@@ -31,6 +31,8 @@ CONFIG_FILE_NAME = "vigie.toml"
 SECRET_FIELDS = frozenset({"labelstudio_token", "token", "study_db_password"})
 # Secrets inside a [section] of vigie.toml, refused there too: section -> field names.
 SECRET_SECTION_FIELDS: dict[str, frozenset[str]] = {"serve": frozenset({"token"})}
+
+_Section = TypeVar("_Section", bound=BaseModel)
 
 _toml_data: ContextVar[dict[str, Any]] = ContextVar("vigie_toml_data", default={})  # noqa: B039
 
@@ -61,6 +63,13 @@ class CaptureSettings(BaseModel):
         "&outputFormat=application/json;%20subtype=geojson&SRSNAME=EPSG:4171",
         description="camera registry (Grand Lyon CRITER open data): URL or file",
     )
+
+
+class DedupSettings(BaseModel):
+    hash: Literal["ahash", "phash", "dhash"] = Field("ahash", description="perceptual hash")
+    threshold: int = Field(0, ge=0, description="max hamming distance for 'same picture'")
+    recursive: bool = Field(True, description="scan sub-folders too")
+    hash_size: int = Field(8, ge=2, description="hash side: hash_size**2 bits")
 
 
 class LinksSettings(BaseModel):
@@ -229,6 +238,7 @@ class Settings(BaseSettings):
     )
 
     capture: CaptureSettings = Field(default_factory=CaptureSettings)
+    dedup: DedupSettings = Field(default_factory=DedupSettings)
     links: LinksSettings = Field(default_factory=LinksSettings)
     download: DownloadSettings = Field(default_factory=DownloadSettings)
     frames: FramesSettings = Field(default_factory=FramesSettings)
@@ -373,3 +383,29 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         ) from None
     finally:
         _toml_data.reset(token)
+
+
+def stage_options(section: _Section, **overrides: Any) -> _Section:
+    """A stage's options: its settings section with the values given for this call.
+
+    The defaults live once, in the ``*Settings`` models above; a stage core called with
+    ``quality=None`` (the default of its keyword) keeps the setting, any other value replaces it
+    and is validated as the setting would be::
+
+        opts = stage_options(settings.frames, quality=quality, format=fmt)
+
+    Raises:
+        ConfigError: a value the setting does not accept (naming the setting).
+    """
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if not given:
+        return section
+    try:
+        return type(section).model_validate({**section.model_dump(), **given})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "option"
+        raise ConfigError(
+            f"invalid option {where}: {first.get('msg', 'bad value')}",
+            hint="check the value given to the stage (its setting accepts the same values)",
+        ) from None

@@ -299,23 +299,20 @@ def dedup(
     cfg = common.settings(ctx)
     cat = common.open_catalog(cfg)
     try:
-        with cat.run("dedup", {**cfg.safe_dump(), "folder": str(folder)}) as run:
-            total = len(list_images(folder, recursive, exclude=move_to))
-            with common.progress() as bar:
-                task = bar.add_task("hashing", total=total, rate="")
-                report = find_duplicates(
-                    folder,
-                    threshold=threshold,
-                    method=hash_method.value,
-                    move_to=move_to,
-                    recursive=recursive,
-                    on_progress=lambda n: bar.update(task, advance=n),
-                    consecutive=consecutive,
-                )
-            run.counts.done = report.scanned - len(report.failures)
-            run.counts.duplicates = report.duplicate_count
-            run.counts.failed = len(report.failures)
-            run.counts.extra = {"groups": len(report.groups), "moved": len(report.moved)}
+        total = len(list_images(folder, recursive, exclude=move_to))
+        with common.progress() as bar:
+            task = bar.add_task("hashing", total=total, rate="")
+            report = find_duplicates(
+                folder,
+                threshold=threshold,
+                method=hash_method.value,
+                move_to=move_to,
+                recursive=recursive,
+                on_progress=lambda n: bar.update(task, advance=n),
+                consecutive=consecutive,
+                settings=cfg,
+                catalog=cat,
+            )
     finally:
         cat.close()
     rule = "consecutive, " if consecutive else ""

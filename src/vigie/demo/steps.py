@@ -1,6 +1,6 @@
 """The demo's steps: each calls one stage's public API and returns a one-line summary.
 
-A step raises :class:`~vigie.demo.pipeline.StepSkipped` when its stage is not installed or an
+A step raises :class:`~vigie.demo.context.StepSkipped` when its stage is not installed or an
 input it needs was not produced by an earlier step.
 """
 
@@ -13,10 +13,10 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from vigie.demo.pipeline import (
+from vigie.demo.context import (
     CAMERA_NAME,
+    Ctx,
     StepSkipped,
-    _Ctx,
     camera,
     class_names,
     label_frames,
@@ -30,7 +30,7 @@ from vigie.media import kind_of, list_media
 from vigie.types import MediaKind
 
 
-def scene(ctx: _Ctx) -> str:
+def scene(ctx: Ctx) -> str:
     clips = training_clips(ctx)
     preview = ctx.out / "scene" / "preview.jpg"
     preview.write_bytes(jpeg_bytes(ctx.scene.render(0)))
@@ -44,7 +44,7 @@ def scene(ctx: _Ctx) -> str:
     )
 
 
-def capture(ctx: _Ctx) -> str:
+def capture(ctx: Ctx) -> str:
     run = stage_api("capture", "capture")
     count = max(1, round(ctx.plan.capture_seconds / ctx.plan.capture_every))
     with camera(ctx) as cam:
@@ -64,7 +64,7 @@ def capture(ctx: _Ctx) -> str:
     )
 
 
-def study_db(ctx: _Ctx) -> str:
+def study_db(ctx: Ctx) -> str:
     study = write_study(ctx)
     assert ctx.media is not None
     return (
@@ -75,7 +75,7 @@ def study_db(ctx: _Ctx) -> str:
     )
 
 
-def links(ctx: _Ctx) -> str:
+def links(ctx: Ctx) -> str:
     build = stage_api("links", "build_links")
     if ctx.study is None:
         raise StepSkipped("no study database")
@@ -95,7 +95,7 @@ def links(ctx: _Ctx) -> str:
     )
 
 
-def download(ctx: _Ctx) -> str:
+def download(ctx: Ctx) -> str:
     run = stage_api("download", "download")
     if ctx.links is None or getattr(ctx.links, "manifest", None) is None:
         raise StepSkipped("no links")
@@ -126,7 +126,7 @@ def download(ctx: _Ctx) -> str:
     )
 
 
-def frames(ctx: _Ctx) -> str:
+def frames(ctx: Ctx) -> str:
     extract = stage_api("frames", "extract_frames")
     written, per_video = 0, []
     for video in ctx.videos:
@@ -157,7 +157,7 @@ def frames(ctx: _Ctx) -> str:
     )
 
 
-def labelstudio(ctx: _Ctx) -> str:
+def labelstudio(ctx: Ctx) -> str:
     if not (ctx.labelstudio_url and ctx.labelstudio_token):
         raise StepSkipped("no Label Studio URL and token configured (the round trip is optional)")
     if ctx.labelled is None:
@@ -186,7 +186,7 @@ def labelstudio(ctx: _Ctx) -> str:
     )
 
 
-def dataset(ctx: _Ctx) -> str:
+def dataset(ctx: Ctx) -> str:
     build = stage_api("dataset", "build_dataset")
     if ctx.labelled is None:
         raise StepSkipped("no labelled frames")
@@ -208,7 +208,7 @@ def dataset(ctx: _Ctx) -> str:
     )
 
 
-def train(ctx: _Ctx) -> str:
+def train(ctx: Ctx) -> str:
     run = stage_api("train", "train")
     if ctx.data_yaml is None or not ctx.data_yaml.is_file():
         raise StepSkipped("no dataset")
@@ -234,7 +234,7 @@ def train(ctx: _Ctx) -> str:
     )
 
 
-def detect(ctx: _Ctx) -> str:
+def detect(ctx: Ctx) -> str:
     run = stage_api("detect", "detect")
     model = _model(ctx)
     sources = [  # (folder, what, write rows into the study database)
@@ -265,7 +265,7 @@ def detect(ctx: _Ctx) -> str:
     return f"{'; '.join(parts)} ({classes}); {study_rows} rows in yolo_image_detection"
 
 
-def track(ctx: _Ctx) -> str:
+def track(ctx: Ctx) -> str:
     run = stage_api("track", "track")
     model = _model(ctx)
     if not ctx.videos:
@@ -311,13 +311,13 @@ def _count_rows(db_url: str, table_name: str) -> int:
         engine.dispose()
 
 
-def _model(ctx: _Ctx) -> Path:
+def _model(ctx: Ctx) -> Path:
     if ctx.weights is None or not ctx.weights.is_file():
         raise StepSkipped("no trained model")
     return ctx.weights
 
 
-def report(ctx: _Ctx) -> str:
+def report(ctx: Ctx) -> str:
     build = stage_api("report", "build_report")
     index = build(
         ctx.catalog, ctx.out / "report", title="Vigie demo", study_db_url=study_db_url(ctx.out)
@@ -331,7 +331,7 @@ def report(ctx: _Ctx) -> str:
     )
 
 
-def _rel(ctx: _Ctx, path: Path | str | None) -> str:
+def _rel(ctx: Ctx, path: Path | str | None) -> str:
     if path is None:
         return "-"
     p = Path(path)
@@ -358,7 +358,7 @@ def _describe(res: Any) -> str:
     return ", ".join(parts) or type(res).__name__
 
 
-STEPS: list[tuple[str, Callable[[_Ctx], str]]] = [
+STEPS: list[tuple[str, Callable[[Ctx], str]]] = [
     ("scene", scene),
     ("capture", capture),
     ("study-db", study_db),
