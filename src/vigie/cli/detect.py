@@ -124,6 +124,7 @@ def detect(
                 coco=cfg.output_path(coco) if coco is not None else None,
                 coco_gt=coco_gt,
                 db_url=db,
+                settings=cfg,
                 catalog=catalog,
                 batch=batch,
                 on_progress=lambda n: bar.advance(task, n),

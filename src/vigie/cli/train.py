@@ -105,6 +105,7 @@ def train(
             workers=workers,
             plots=t.plots,
             overrides=_parse_args(args),
+            settings=cfg,
             catalog=catalog,
         )
     finally:
