@@ -11,8 +11,6 @@ The seed scripts' names ``TOKEN`` and ``IMAGE_URL`` are still accepted.
 
 from __future__ import annotations
 
-import os
-import tomllib
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -25,12 +23,12 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from vigie.config_layers import CONFIG_FILE_NAME as CONFIG_FILE_NAME
+from vigie.config_layers import SECRET_FIELDS as SECRET_FIELDS
+from vigie.config_layers import check_known
+from vigie.config_layers import config_file_path as config_file_path
+from vigie.config_layers import read_config_file as read_config_file
 from vigie.errors import ConfigError
-
-CONFIG_FILE_NAME = "vigie.toml"
-SECRET_FIELDS = frozenset({"labelstudio_token", "token", "study_db_password"})
-# Secrets inside a [section] of vigie.toml, refused there too: section -> field names.
-SECRET_SECTION_FIELDS: dict[str, frozenset[str]] = {"serve": frozenset({"token"})}
 
 _Section = TypeVar("_Section", bound=BaseModel)
 
@@ -303,51 +301,6 @@ class _TomlSource(PydanticBaseSettingsSource):
         return _toml_data.get()
 
 
-def config_file_path(config_file: Path | None = None) -> Path | None:
-    """The config file in effect: ``config_file``, else ``VIGIE_CONFIG``, else ./vigie.toml when
-    it exists (None when there is none).
-
-    Raises:
-        ConfigError: an explicitly named file does not exist.
-    """
-    if config_file is None:
-        env_path = os.environ.get("VIGIE_CONFIG")
-        path = Path(env_path) if env_path else Path(CONFIG_FILE_NAME)
-        return path if path.exists() else None
-    if not config_file.exists():
-        raise ConfigError(f"config file not found: {config_file}", hint="check the --config path")
-    return config_file
-
-
-def read_config_file(path: Path | None) -> dict[str, Any]:
-    """The TOML table of ``path`` ({} for None); secrets are refused.
-
-    Raises:
-        ConfigError: the file cannot be read or parsed, or holds a secret.
-    """
-    if path is None:
-        return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(
-            f"cannot read {path}: {exc}", hint="fix the TOML syntax or remove the file"
-        ) from exc
-    secrets = sorted(SECRET_FIELDS & data.keys())
-    secrets += [
-        f"{section}.{name}"
-        for section, names in SECRET_SECTION_FIELDS.items()
-        if isinstance(data.get(section), dict)
-        for name in sorted(names & data[section].keys())
-    ]
-    if secrets:
-        raise ConfigError(
-            f"{path} contains a secret ({', '.join(secrets)})",
-            hint="remove it from the file and set it in the environment or .env instead",
-        )
-    return data
-
-
 def _drop_none(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _drop_none(v) for k, v in value.items() if v is not None}
@@ -366,8 +319,6 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         ConfigError: a malformed file, a secret in the file, an unknown key in the file or a
             misspelt ``VIGIE_*`` variable (naming the closest valid one), or an invalid value.
     """
-    from vigie.config_layers import check_known
-
     path = config_file_path(config_file)
     data = read_config_file(path)
     check_known(Settings, data, path or Path(CONFIG_FILE_NAME))
