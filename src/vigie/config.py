@@ -166,6 +166,7 @@ class DetectSettings(BaseModel):
     imgsz: int = 640
     backend: Literal["torch", "onnx"] = "onnx"
     out: Path = Path(".")
+    batch: int = Field(4, ge=1, description="images per inference call")
 
 
 class TrackSettings(BaseModel):
@@ -326,17 +327,13 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     try:
         return Settings(**_drop_none(overrides))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
-        raise ConfigError(
-            f"invalid setting {where}: {first.get('msg', 'bad value')}",
-            hint="check vigie.toml, VIGIE_* environment variables and the flags",
-        ) from None
+        hint = "check vigie.toml, VIGIE_* environment variables and the flags"
+        raise invalid_value(exc, "setting", hint) from None
     finally:
         _toml_data.reset(token)
 
 
-def stage_options(section: _Section, **overrides: Any) -> _Section:
+def stage_options(section: _Section, section_name: str = "", **overrides: Any) -> _Section:
     """A stage's options: its settings section with the values given for this call.
 
     The defaults live once, in the ``*Settings`` models above; a stage core called with
@@ -345,18 +342,25 @@ def stage_options(section: _Section, **overrides: Any) -> _Section:
 
         opts = stage_options(settings.frames, quality=quality, format=fmt)
 
+    ``section_name`` names the section in the error message (``capture``: "invalid capture
+    option every: ...").
+
     Raises:
         ConfigError: a value the setting does not accept (naming the setting).
     """
     given = {k: v for k, v in overrides.items() if v is not None}
     if not given:
-        return section
+        return section.model_copy()
     try:
         return type(section).model_validate({**section.model_dump(), **given})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "option"
-        raise ConfigError(
-            f"invalid option {where}: {first.get('msg', 'bad value')}",
-            hint="check the value given to the stage (its setting accepts the same values)",
-        ) from None
+        prefix = f"{section_name}." if section_name else ""
+        hint = "check the value given to the stage (its setting accepts the same values)"
+        raise invalid_value(exc, f"{prefix}option", hint) from None
+
+
+def invalid_value(exc: ValidationError, what: str, hint: str) -> ConfigError:
+    """The one-line ConfigError of a pydantic validation error: the first field and why."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ())) or what
+    return ConfigError(f"invalid {what} {where}: {first.get('msg', 'bad value')}", hint=hint)

@@ -132,7 +132,7 @@ def detect(
     db_url: str | None = None,
     settings: Settings | None = None,
     catalog: Catalog | None = None,
-    batch: int = 4,
+    batch: int | None = None,
     workers: int = 2,
     on_progress: Callable[[int], None] | None = None,
 ) -> DetectResult:
@@ -158,7 +158,8 @@ def detect(
             ``settings.detect`` (a relative ``out`` lies in the workspace).
         catalog: records the run (``detect``), the images and their detections; default: the
             one of ``settings``.
-        batch: images per inference call (and per database transaction).
+        batch: images per inference call (and per database transaction); ``None``:
+            ``settings.detect.batch``.
         workers: threads for decoding and for writing.
         on_progress: called with the number of images finished since the last call.
 
@@ -173,12 +174,14 @@ def detect(
     from vigie.detect.coco import CocoResults
     from vigie.detect.recording import Recorder
 
-    if batch < 1 or workers < 1:
+    if (batch is not None and batch < 1) or workers < 1:
         raise ConfigError("batch and workers must be at least 1")
     cfg = settings or load_settings()
-    det = stage_options(cfg.detect, out=out, backend=backend, conf=conf, iou=iou, imgsz=imgsz)
+    det = stage_options(
+        cfg.detect, out=out, backend=backend, conf=conf, iou=iou, imgsz=imgsz, batch=batch
+    )
     out, backend, conf = cfg.output_path(det.out), det.backend, det.conf
-    iou, imgsz = det.iou, det.imgsz
+    iou, imgsz, batch = det.iou, det.imgsz, det.batch
     src = Path(source)
     paths = list_images(src, recursive)
     out_dir = output_dir(out)
