@@ -135,6 +135,7 @@ def frames(ctx: Ctx) -> str:
             mode="time",
             value=1.0,
             out=ctx.out / "frames" / video.stem,
+            settings=ctx.settings,
             catalog=ctx.catalog,
         )
         written += len(res.frames)
@@ -146,7 +147,12 @@ def frames(ctx: Ctx) -> str:
     train_frames = 0
     for clip in ctx.clips:
         res = extract(
-            ctx.out / "scene" / f"{clip}.mp4", mode="step", value=ctx.plan.train_step, out=images
+            ctx.out / "scene" / f"{clip}.mp4",
+            mode="step",
+            value=ctx.plan.train_step,
+            out=images,
+            settings=ctx.settings,
+            catalog=ctx.catalog,
         )
         train_frames += label_frames(ctx, clip, list(res.frames), labels)
     ctx.labelled = ctx.out / "labelled"
@@ -171,12 +177,20 @@ def labelstudio(ctx: Ctx) -> str:
     )
     client = connect(ls_settings, url=ctx.labelstudio_url)
     project = setup_project(client, title="Vigie demo street", labels=class_names())
-    pushed = push(client, ctx.catalog, ctx.labelled / "images", project.id, max_items=20)
+    pushed = push(
+        client,
+        ctx.catalog,
+        ctx.labelled / "images",
+        project.id,
+        max_items=20,
+        settings=ls_settings,
+    )
     pulled = pull(
         ctx.out / "labelstudio",
         client=client,
         project_id=project.id,
         allow_private=True,
+        settings=ls_settings,
         catalog=ctx.catalog,
     )
     return (
@@ -194,11 +208,9 @@ def dataset(ctx: Ctx) -> str:
         ctx.labelled,
         ctx.out / "dataset",
         names=class_names(),
-        val_fraction=ctx.settings.dataset.val_fraction,
-        seed=ctx.settings.dataset.seed,
-        dedup_threshold=ctx.settings.dataset.dedup_threshold,
         # a fixed camera: every picture is within a few bits by ahash; phash tells them apart
         hash_method="phash",
+        settings=ctx.settings,
         catalog=ctx.catalog,
     )
     ctx.data_yaml = Path(res.data_yaml)
@@ -223,6 +235,7 @@ def train(ctx: Ctx) -> str:
         project=ctx.out / "runs" / "train",
         workers=0,
         overrides=ctx.plan.train_overrides,
+        settings=ctx.settings,
         catalog=ctx.catalog,
     )
     ctx.model_name, ctx.weights = str(res.name), Path(res.weights)
@@ -254,6 +267,7 @@ def detect(ctx: Ctx) -> str:
             imgsz=ctx.plan.imgsz,
             recursive=True,
             db_url=study_db_url(ctx.out) if to_study else None,
+            settings=ctx.settings,
             catalog=ctx.catalog,
         )
         total.update(res.per_class)
@@ -320,7 +334,11 @@ def _model(ctx: Ctx) -> Path:
 def report(ctx: Ctx) -> str:
     build = stage_api("report", "build_report")
     index = build(
-        ctx.catalog, ctx.out / "report", title="Vigie demo", study_db_url=study_db_url(ctx.out)
+        ctx.catalog,
+        ctx.out / "report",
+        title="Vigie demo",
+        study_db_url=study_db_url(ctx.out),
+        settings=ctx.settings,
     )
     images = len(list((index.parent / "img").glob("*.jpg")))
     html = index.read_text(encoding="utf-8")
