@@ -38,6 +38,8 @@ FLOOR = (
     "vigie.errors",
     "vigie.identity",
     "vigie.studydb",
+    "vigie.timeparse",
+    "vigie.devices",
     "vigie._api",
 )
 STAGES = (
