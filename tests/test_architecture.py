@@ -275,3 +275,20 @@ def test_vigie_help_imports_no_heavy_package() -> None:
     lines = [line for line in out.stdout.splitlines() if line.startswith("HEAVY=")]
     assert lines == ["HEAVY="], out.stdout[-2000:] + out.stderr[-2000:]
     assert "Usage" in out.stdout
+
+
+def test_the_cli_records_no_run_itself() -> None:
+    """The cores record their runs (the stage contract); a CLI command only calls them."""
+    recorders = {"start_run", "finish_run", "stage_run"}
+    offenders = []
+    for m, path in modules().items():
+        if not m.startswith("vigie.cli"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute | ast.Name)):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
+            literal = bool(node.args) and isinstance(node.args[0], ast.Constant)
+            if name in recorders or (name == "run" and literal):  # catalog.run("frames", ...)
+                offenders.append(f"{m}:{node.lineno}")
+    assert offenders == []
