@@ -29,6 +29,7 @@ ROOT = SRC / "vigie"
 FLOOR = (
     "vigie.media",
     "vigie.net",
+    "vigie.models",
     "vigie.files",
     "vigie.catalog",
     "vigie.config",

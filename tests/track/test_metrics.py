@@ -93,7 +93,7 @@ def test_hota_matches_trackeval_on_a_simulated_scene() -> None:
 def test_hota_comes_from_trackeval_and_the_fallback_port_agrees() -> None:
     """`make install` installs TrackEval (--no-deps); the port is only a fallback."""
     from vigie.track import make_tracker, simulate
-    from vigie.track.metrics import _trackeval_hota_class, hota_port, trackeval_hota
+    from vigie.track.evaluation.metrics import _trackeval_hota_class, hota_port, trackeval_hota
 
     assert _trackeval_hota_class() is not None, "TrackEval missing: run `make install`"
     scene = simulate("traffic", frames=120, seed=2)

@@ -265,7 +265,7 @@ def test_an_encoding_failure_fails_that_video_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from vigie.errors import MediaError
-    from vigie.track import outputs
+    from vigie.track.pipeline import render as outputs
 
     real = outputs.VideoWriter
 

@@ -8,7 +8,7 @@ import io
 import numpy as np
 
 from vigie.track import line_crossings, summarise
-from vigie.track.records import CSV_FIELDS, counts_per_class, records_csv
+from vigie.track.pipeline.records import CSV_FIELDS, counts_per_class, records_csv
 
 NAMES = {0: "Car", 1: "Truck"}
 

@@ -17,7 +17,12 @@ def register(app: typer.Typer) -> None:
 
 def detect(
     ctx: typer.Context,
-    source: Annotated[Path, typer.Argument(help="a folder of images (or one image)")],
+    source: Annotated[
+        list[str],
+        typer.Argument(
+            help="folders, images, globs ('imgs/**/*.jpg'), videos, http(s) image URLs; mixed"
+        ),
+    ],
     model: Annotated[
         str,
         typer.Option(
@@ -92,6 +97,15 @@ def detect(
     no_images: Annotated[
         bool, typer.Option("--no-images", help="skip the annotated images")
     ] = False,
+    every: Annotated[
+        float,
+        common.time_option(
+            "--every",
+            help="video sources: one frame every <time> (90, 1:30 or 0:01:30.5; 0 = every frame)"
+            " [default: 1]",
+            min=0.0,
+        ),
+    ] = 1.0,
 ) -> None:
     """Detect objects in every image of SOURCE: annotated images, JSON, catalog rows.
 
@@ -102,11 +116,13 @@ def detect(
     that pycocotools' COCOeval scores. Exit code 3 when some images could not be read.
 
     Example: vigie detect images_53 --model traffic --csv --db mysql+pymysql://user@host/study
+    Example: vigie detect clip.mp4 'shots/**/*.jpg' https://example.org/a.jpg --model traffic
     """
     from rich.table import Table
 
     from vigie.detect import detect as run_detect
-    from vigie.detect import list_images
+    from vigie.detect.sources import estimate
+    from vigie.frames import Selection
 
     cfg = common.settings(
         ctx,
@@ -123,7 +139,7 @@ def detect(
     class_list: list[int | str] | None = (
         [c.strip() for c in classes.split(",") if c.strip()] if classes else None
     )
-    total = len(list_images(source, recursive))
+    total = estimate(source, recursive)
     catalog = common.open_catalog(cfg)
     try:
         with common.progress() as bar:
@@ -149,6 +165,8 @@ def detect(
                 catalog=catalog,
                 batch=d.batch,
                 on_progress=lambda n: bar.advance(task, n),
+                frames=Selection("time", every) if every > 0 else Selection("all"),
+                allow_private=cfg.allow_private_networks,
             )
     finally:
         catalog.close()

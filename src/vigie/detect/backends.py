@@ -14,14 +14,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from vigie.detect.export import (
-    download_weights,
-    model_load_error,
-    onnx_path_for,
-    trained_weights,
-)
+from vigie.detect.export import onnx_path_for
 from vigie.detect.postprocess import decode_predictions, letterbox, scale_boxes, to_tensor
 from vigie.errors import ConfigError, ModelError, require
+from vigie.models import class_names, download_weights, load_yolo, predict_bgr, trained_weights
 from vigie.types import Detections
 
 if TYPE_CHECKING:
@@ -64,16 +60,8 @@ class TorchDetector:
         device: str | None,
         label: str,
     ) -> None:
-        from vigie.train import ultralytics_offline
-
-        with ultralytics_offline():
-            from ultralytics import YOLO
-
-            try:
-                self.model = YOLO(source)
-            except Exception as exc:
-                raise model_load_error(source, exc) from None
-        self.names: dict[int, str] = {int(k): str(v) for k, v in self.model.names.items()}
+        self.model = load_yolo(source)
+        self.names: dict[int, str] = class_names(self.model)
         self.conf, self.iou, self.imgsz, self.classes = conf, iou, imgsz, classes
         self.device = device
         self.label = label
@@ -84,17 +72,10 @@ class TorchDetector:
         out: list[Detections | None] = [None] * len(images)
         for idxs in _groups_by_shape(images).values():
             bgr = [np.ascontiguousarray(images[i][..., ::-1]) for i in idxs]
-            with _no_grad():
-                results = self.model.predict(
-                    bgr,
-                    conf=self.conf,
-                    iou=self.iou,
-                    imgsz=self.imgsz,
-                    classes=self.classes,
-                    device=self.device,
-                    verbose=False,
-                    save=False,
-                )
+            results = predict_bgr(
+                self.model, bgr, conf=self.conf, iou=self.iou, imgsz=self.imgsz,
+                classes=self.classes, device=self.device,
+            )  # fmt: skip
             for i, res in zip(idxs, results, strict=True):
                 h, w = images[i].shape[:2]
                 boxes: Any = getattr(res, "boxes", None)
@@ -107,12 +88,6 @@ class TorchDetector:
                     h,
                 )
         return [d for d in out if d is not None]
-
-
-def _no_grad() -> Any:
-    import torch
-
-    return torch.inference_mode()
 
 
 class OnnxDetector:

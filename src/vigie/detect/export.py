@@ -18,11 +18,17 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from vigie.errors import ConfigError, ModelError, require
 from vigie.files import write_atomic
 from vigie.media import sha256_file
+from vigie.models import (
+    download_weights,
+    load_yolo,
+    trained_weights,
+    ultralytics_offline,
+)
 
 if TYPE_CHECKING:
     from vigie.catalog import Catalog
@@ -33,17 +39,6 @@ log = logging.getLogger(__name__)
 def weights_digest(path: Path) -> str:
     """First 12 hex digits of the SHA-256 of a file."""
     return sha256_file(path)[:12]
-
-
-def model_load_error(source: str | Path, exc: BaseException) -> ModelError:
-    """A one-line :class:`ModelError` for weights that ultralytics cannot load."""
-    detail = " ".join(str(exc).split())
-    if "not a loadable checkpoint" in detail or exc.__class__.__name__ == "UnpicklingError":
-        detail = "not a loadable checkpoint (the file is empty, truncated or not a model)"
-    return ModelError(
-        f"cannot load the model {source}: {detail}",
-        hint="pass the .pt written by `vigie train` (or its .onnx export), or a registered name",
-    )
 
 
 def _cache_dir(weights: Path) -> Path:
@@ -75,15 +70,8 @@ def onnx_path_for(weights: Path, imgsz: int) -> Path:
 
 
 def _export(weights: Path, imgsz: int) -> Path:
-    from vigie.train import ultralytics_offline
-
+    model = load_yolo(weights)
     with ultralytics_offline():
-        from ultralytics import YOLO
-
-        try:
-            model = YOLO(str(weights))
-        except Exception as exc:
-            raise model_load_error(weights.name, exc) from None
         try:
             out = model.export(
                 format="onnx", imgsz=imgsz, dynamic=True, simplify=True, device="cpu",
@@ -166,43 +154,3 @@ def _record(
     if name is not None:
         record_export(catalog, name, "onnx", target, imgsz)
     return name
-
-
-def trained_weights(model: str | Path, catalog: Catalog | None, use: str) -> Any:
-    """:func:`vigie.train.resolve_model`, refusing an architecture YAML (nothing trained yet).
-
-    Raises:
-        ModelError: not found, or an untrained architecture.
-    """
-    from vigie.train import resolve_model
-
-    resolved = resolve_model(model, catalog)
-    if resolved.kind == "yaml":
-        raise ModelError(
-            f"{model} is an architecture without trained weights",
-            hint=f"{use} with a trained .pt or a registered model name",
-        )
-    return resolved
-
-
-def download_weights(name: str) -> Any:
-    """Let ultralytics fetch an official weights name (only called when online).
-
-    Returns:
-        the :class:`vigie.train.ResolvedModel` of the downloaded file.
-
-    Raises:
-        ModelError: the download fails.
-    """
-    from vigie.train import ResolvedModel, ultralytics_offline
-
-    with ultralytics_offline():
-        from ultralytics.utils.downloads import attempt_download_asset
-
-        try:
-            path = Path(attempt_download_asset(name)).resolve()
-        except Exception as exc:
-            raise ModelError(f"cannot download {name}: {exc}") from None
-    if not path.is_file():
-        raise ModelError(f"cannot download {name}", hint="pass a local weights file")
-    return ResolvedModel("weights", str(path))

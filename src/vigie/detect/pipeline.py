@@ -12,9 +12,9 @@ import logging
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from vigie.detect.coco import CocoResults
+    from vigie.frames import Selection
     from vigie.identity import MediaIdentity
     from vigie.types import Detections
 
@@ -84,6 +85,10 @@ class _Options:
     save_json: bool
     save_crops: bool
     coco: CocoResults | None = None
+    names: dict[Path, Path] = field(default_factory=dict)  # resolved image -> output name
+
+    def name_of(self, path: Path) -> Path:
+        return self.names.get(path.resolve()) or _relative(path, self.root)
 
 
 def _relative(path: Path, root: Path) -> Path:
@@ -100,7 +105,7 @@ def _write_outputs(
     dets: Detections,
     ident: MediaIdentity | None,
 ) -> None:
-    rel = _relative(path, opts.root)
+    rel = opts.name_of(path)
     if opts.save_images:
         outputs.write_annotated(opts.out / outputs.IMAGES_DIR / rel, image, dets)
     if opts.save_json:
@@ -112,7 +117,7 @@ def _write_outputs(
 
 
 def detect(
-    source: Path | str,
+    source: Path | str | Sequence[Path | str],
     *,
     model: str | Path,
     out: Path | str | None = None,
@@ -135,11 +140,16 @@ def detect(
     batch: int | None = None,
     workers: int = 2,
     on_progress: Callable[[int], None] | None = None,
+    frames: Selection | None = None,
+    allow_private: bool = False,
 ) -> DetectResult:
     """Detect objects in every image of ``source`` and write the results.
 
     Args:
-        source: a folder of images (jpg, jpeg, png, gif, webp) or one image.
+        source: one source or several, mixed (see :mod:`vigie.detect.sources`): a folder of
+            images, an image, a glob (``'imgs/**/*.jpg'``), a video (frames sampled by
+            ``frames``), an http(s) URL (fetched through the guarded client, saved under
+            ``out/downloads/``); a source that yields nothing is a failed item.
         model: weights path, registry name (with ``catalog``) or ONNX file.
         out: folder receiving ``detections_images/``, ``detection_jsons/``, ``crops/`` and
             ``detections.csv``.
@@ -162,6 +172,8 @@ def detect(
             ``settings.detect.batch``.
         workers: threads for decoding and for writing.
         on_progress: called with the number of images finished since the last call.
+        frames: which frames of a video source to detect in (default: one a second).
+        allow_private: let URLs reach loopback and private addresses (a LAN, tests).
 
     Returns:
         counts, detections per class, failures and timing.
@@ -176,23 +188,28 @@ def detect(
 
     if (batch is not None and batch < 1) or workers < 1:
         raise ConfigError("batch and workers must be at least 1")
+    from vigie.detect.sources import resolve_sources
+
     cfg = settings or load_settings()
     det = stage_options(
         cfg.detect, out=out, backend=backend, conf=conf, iou=iou, imgsz=imgsz, batch=batch
     )
     out, backend, conf = cfg.output_path(det.out), det.backend, det.conf
     iou, imgsz, batch = det.iou, det.imgsz, det.batch
-    src = Path(source)
-    paths = list_images(src, recursive)
     out_dir = output_dir(out)
-    coco_results = CocoResults.open(coco, coco_gt)
-    sweep_parts(
-        [out_dir / d for d in (outputs.IMAGES_DIR, outputs.JSONS_DIR, outputs.CROPS_DIR)],
-        recursive=True,
-    )
     own_catalog = catalog is None
     catalog = catalog if catalog is not None else Catalog.from_settings(cfg)
     try:
+        found = resolve_sources(
+            source, out=out_dir, recursive=recursive, frames=frames, catalog=catalog,
+            allow_private=allow_private,
+        )  # fmt: skip
+        paths = found.images
+        coco_results = CocoResults.open(coco, coco_gt)
+        sweep_parts(
+            [out_dir / d for d in (outputs.IMAGES_DIR, outputs.JSONS_DIR, outputs.CROPS_DIR)],
+            recursive=True,
+        )
         detector = load_detector(
             model, backend=backend, conf=conf, iou=iou, imgsz=imgsz, device=device, catalog=catalog
         )
@@ -203,15 +220,18 @@ def detect(
     detector.classes = class_ids(classes, detector.names)
     opts = _Options(
         out_dir,
-        (src if src.is_dir() else src.parent).resolve(),
+        found.root,
         save_images,
         save_json,
         save_crops,
         coco_results,
+        found.names,
     )
     result = DetectResult(out=out_dir, model=detector.label, backend=detector.backend)
+    result.failures.extend(found.failures)  # sources that gave nothing: failed items
+    result.failed = result.images = len(found.failures)
     config = {**cfg.safe_dump(), "options": _run_config(locals())}
-    recorder = Recorder(catalog, db_url, detector.label, src, config, own_catalog)
+    recorder = Recorder(catalog, db_url, detector.label, found.root, config, own_catalog)
     result.run_id = recorder.run_id
     csv_rows: list[dict[str, Any]] = []
     start = time.perf_counter()
@@ -294,7 +314,7 @@ def _run(
                 result.per_class.update(dets.names.get(int(c), str(int(c))) for c in dets.class_id)
                 csv_rows.extend(outputs.csv_rows(dec.path, dets, ident))
                 if opts.coco is not None:
-                    opts.coco.add(_relative(dec.path, opts.root), dets)
+                    opts.coco.add(opts.name_of(dec.path), dets)
             failed = [(d.path, d.error or "cannot decode") for d in pending if d.image is None]
             for path, error in failed:
                 log.warning("skipped %s: %s", path, error)

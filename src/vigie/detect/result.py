@@ -16,7 +16,7 @@ class DetectResult:
     failed: int = 0
     detections: int = 0
     per_class: Counter[str] = field(default_factory=Counter)
-    failures: list[tuple[Path, str]] = field(default_factory=list)
+    failures: list[tuple[Path | str, str]] = field(default_factory=list)  # a URL as text
     seconds: float = 0.0
     out: Path = Path(".")
     csv: Path | None = None

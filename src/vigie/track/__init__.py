@@ -1,5 +1,9 @@
-"""Track stage: trackers (Vigie's, SORT, ultralytics' adapters), scene simulator, evaluation,
-and the video pipeline behind ``vigie track``.
+"""Track stage, three rooms:
+
+- ``trackers/``: the Tracker interface, Vigie's tracker, SORT, ultralytics' (ByteTrack, BoT-SORT,
+  OC-SORT) adapters, ``make_tracker`` by name; numpy only, imports no other room;
+- ``pipeline/``: the video pipeline behind ``vigie track`` (uses ``trackers``);
+- ``evaluation/``: the scene simulator and MOT metrics behind ``vigie eval-track``.
 
     from vigie.track import make_tracker
     tracker = make_tracker("vigie")
@@ -9,13 +13,24 @@ and the video pipeline behind ``vigie track``.
 """
 
 from vigie._api import make_stage_callable
-from vigie.track.base import TRACK_COLUMNS, Tracker
-from vigie.track.core import find_videos, track
-from vigie.track.metrics import evaluate, evaluate_frames, format_mot, parse_mot
-from vigie.track.options import TrackOptions, TrackRun, VideoResult
-from vigie.track.records import line_crossings, summarise
-from vigie.track.simulate import SimulatedScene, simulate
-from vigie.track.trackers import TRACKERS, make_tracker
+from vigie.track.evaluation import (
+    SimulatedScene,
+    evaluate,
+    evaluate_frames,
+    format_mot,
+    parse_mot,
+    simulate,
+)
+from vigie.track.pipeline import (
+    TrackOptions,
+    TrackRun,
+    VideoResult,
+    find_videos,
+    line_crossings,
+    summarise,
+    track,
+)
+from vigie.track.trackers import TRACK_COLUMNS, TRACKERS, Tracker, make_tracker
 
 __all__ = [
     "TRACKERS",

@@ -1,14 +1,14 @@
 """Train stage: fine-tune YOLO models and keep a registry of them in the catalog."""
 
 from vigie._api import make_stage_callable
-from vigie.train.core import ClassMetrics, TrainResult, train, validate
-from vigie.train.models import (
+from vigie.models import (
     ResolvedModel,
     network_available,
     resolve_model,
     restore_pillow_open,
     ultralytics_offline,
 )
+from vigie.train.core import ClassMetrics, TrainResult, train, validate
 
 __all__ = [
     "ClassMetrics",

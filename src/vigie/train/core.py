@@ -19,7 +19,7 @@ from vigie.catalog import Catalog, stage_run
 from vigie.catalog.models import register_model
 from vigie.config import Settings, load_settings, stage_options
 from vigie.errors import ConfigError, DatasetError, ModelError, require
-from vigie.train.models import resolve_model, ultralytics_offline
+from vigie.models import resolve_model, ultralytics_offline
 
 log = logging.getLogger(__name__)
 

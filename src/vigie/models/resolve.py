@@ -12,13 +12,12 @@ import os
 import re
 import socket
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from vigie.errors import ModelError
+from vigie.models.ultra import ultralytics_offline
 
 if TYPE_CHECKING:
     from vigie.catalog import Catalog
@@ -160,48 +159,34 @@ def _ultralytics_weights_dir() -> Path | None:
     return Path(value) if value else None
 
 
-def restore_pillow_open() -> None:
-    """Undo ultralytics' global ``PIL.Image.open`` patch (call after importing ultralytics).
+def trained_weights(model: str | Path, catalog: Catalog | None, use: str) -> ResolvedModel:
+    """:func:`resolve_model`, refusing an architecture YAML (nothing trained yet).
 
-    On a file Pillow cannot identify, the patched ``Image.open`` tries to pip-install a HEIF
-    plugin and raises ``ModuleNotFoundError`` offline instead of ``UnidentifiedImageError``,
-    which would turn every "not an image" verdict of Vigie's validators into a crash.
+    Raises:
+        ModelError: not found, or an untrained architecture.
     """
-    try:
-        from PIL import Image
-        from ultralytics.utils import patches
-    except ImportError:  # pragma: no cover - ultralytics missing or reorganised
-        return
-    original = getattr(patches, "_image_open", None)
-    if original is not None and getattr(Image.open, "__module__", "") == patches.__name__:
-        Image.open = original
+    resolved = resolve_model(model, catalog)
+    if resolved.kind == "yaml":
+        raise ModelError(
+            f"{model} is an architecture without trained weights",
+            hint=f"{use} with a trained .pt or a registered model name",
+        )
+    return resolved
 
 
-@contextmanager
-def ultralytics_offline() -> Iterator[None]:
-    """Keep ultralytics from reaching the network while Vigie drives it.
+def download_weights(name: str) -> ResolvedModel:
+    """Let ultralytics fetch an official weights name (only called when online).
 
-    Sets ``YOLO_OFFLINE`` (no telemetry, no update checks) and replaces the font check that
-    ``check_det_dataset`` runs (it downloads Arial.ttf) with a no-op; both are restored after.
+    Raises:
+        ModelError: the download fails.
     """
-    previous = os.environ.get("YOLO_OFFLINE")
-    os.environ["YOLO_OFFLINE"] = "1"
-    patched: list[tuple[Any, str, Any]] = []
-    try:
-        import ultralytics.data.utils as data_utils
+    with ultralytics_offline():
+        from ultralytics.utils.downloads import attempt_download_asset
 
-        original = data_utils.check_font
-        data_utils.check_font = lambda *a, **k: None
-        patched.append((data_utils, "check_font", original))
-    except (ImportError, AttributeError):  # pragma: no cover - other ultralytics versions
-        pass
-    restore_pillow_open()
-    try:
-        yield
-    finally:
-        for module, name, value in patched:
-            setattr(module, name, value)
-        if previous is None:
-            os.environ.pop("YOLO_OFFLINE", None)
-        else:
-            os.environ["YOLO_OFFLINE"] = previous
+        try:
+            path = Path(attempt_download_asset(name)).resolve()
+        except Exception as exc:
+            raise ModelError(f"cannot download {name}: {exc}") from None
+    if not path.is_file():
+        raise ModelError(f"cannot download {name}", hint="pass a local weights file")
+    return ResolvedModel("weights", str(path))

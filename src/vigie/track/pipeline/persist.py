@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from vigie.identity import MediaIdentity, identify
 from vigie.media import VideoInfo
-from vigie.track.options import TrackOptions, VideoResult
-from vigie.track.records import record_dict
+from vigie.track.pipeline.options import TrackOptions, VideoResult
+from vigie.track.pipeline.records import record_dict
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

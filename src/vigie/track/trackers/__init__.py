@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from vigie.errors import ConfigError
-from vigie.track.adapters import ULTRALYTICS_TRACKERS
-from vigie.track.base import Tracker
+from vigie.track.trackers.adapters import ULTRALYTICS_TRACKERS
+from vigie.track.trackers.base import TRACK_COLUMNS, Tracker
+
+__all__ = ["TRACKERS", "TRACK_COLUMNS", "Tracker", "make_tracker"]
 
 TRACKERS = ("vigie", "sort", *ULTRALYTICS_TRACKERS)
 
@@ -27,11 +29,11 @@ def make_tracker(name: str = "vigie", **params: Any) -> Tracker:
     key = name.lower().replace("-", "").replace("_", "")
     try:
         if key == "vigie":
-            from vigie.track.vigie_tracker import VigieTracker
+            from vigie.track.trackers.vigie_tracker import VigieTracker
 
             return VigieTracker(**params)
         if key == "sort":
-            from vigie.track.sort import SortTracker
+            from vigie.track.trackers.sort import SortTracker
 
             return SortTracker(**params)
     except TypeError as exc:
@@ -39,7 +41,7 @@ def make_tracker(name: str = "vigie", **params: Any) -> Tracker:
             f"bad parameter for the {name} tracker: {exc}", hint="see vigie.track.make_tracker"
         ) from None
     if key in ULTRALYTICS_TRACKERS:
-        from vigie.track.adapters import UltralyticsTracker
+        from vigie.track.trackers.adapters import UltralyticsTracker
 
         return UltralyticsTracker(key, **params)
     raise ConfigError(f"unknown tracker {name!r}", hint=f"use one of: {', '.join(TRACKERS)}")

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from vigie.track.base import FloatArray, HistoryTracker, assign, empty_tracks, iou_matrix
+from vigie.track.trackers.base import FloatArray, HistoryTracker, assign, empty_tracks, iou_matrix
 
 
 def _to_z(box: FloatArray) -> FloatArray:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from vigie.errors import DependencyError
-from vigie.track.base import FloatArray, HistoryTracker, empty_tracks
+from vigie.track.trackers.base import FloatArray, HistoryTracker, empty_tracks
 
 # vigie name -> ultralytics tracker_type (all shipped by ultralytics 8.4)
 ULTRALYTICS_TRACKERS = {
@@ -87,7 +87,7 @@ class UltralyticsTracker(HistoryTracker):
                 f"the {name} tracker needs ultralytics and lap",
                 hint="install them with: pip install 'vigie-cv[yolo]'",
             ) from None
-        from vigie.train import restore_pillow_open
+        from vigie.models import restore_pillow_open
 
         restore_pillow_open()
         tracker_type = ULTRALYTICS_TRACKERS[name]

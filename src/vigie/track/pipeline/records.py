@@ -10,7 +10,7 @@ from dataclasses import asdict
 
 import numpy as np
 
-from vigie.track.base import FloatArray
+from vigie.track.trackers.base import FloatArray
 from vigie.types import TrackRecord
 
 CSV_FIELDS = (

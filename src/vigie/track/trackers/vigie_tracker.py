@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from vigie.track.base import FloatArray, as_detections, assign, empty_tracks, iou_matrix
+from vigie.track.trackers.base import FloatArray, as_detections, assign, empty_tracks, iou_matrix
 
 _STD_POS, _STD_VEL = 1.0 / 20, 1.0 / 160
 _F = np.eye(8) + np.eye(8, k=4)
@@ -212,7 +212,7 @@ class VigieTracker:
     # -- offline -------------------------------------------------------------------------------
     def finish(self) -> list[FloatArray]:
         """The refined tracks of every frame (see the module doc); the tracker is left as is."""
-        from vigie.track.offline import refine
+        from vigie.track.trackers.offline import refine
 
         tracks = [t.obs for t in (*self.finished, *self.active) if t.confirmed and t.obs]
         return refine(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vigie.track.base import FloatArray, assign
+from vigie.track.trackers.base import FloatArray, assign
 
 _FIT = 10  # observations used to estimate the motion at each end of a fragment
 _BORDER = 4.0  # pixels: a box this close to the frame edge is leaving or entering

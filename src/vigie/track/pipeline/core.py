@@ -1,8 +1,9 @@
 """The track stage: detect and track objects in videos, and write per-track records.
 
 For each video: decode (thread) -> detect in batches -> track -> (offline refinement) -> per-track
-records -> JSON, CSV, MOT text, counts, optional line crossings -> annotated H.264 MP4 (second
-decoding pass, drawing, encoding thread) -> catalog rows, and study DB rows with ``db_url``.
+records -> JSON, CSV, MOT text, counts, optional line crossings -> annotated H.264 MP4 (drawn on
+the frames the analysis decoded, encoding thread) -> catalog rows, and study DB rows with
+``db_url``.
 A video that cannot be opened is a failed item; one that breaks mid-way gives the results of the
 frames that decoded, status ``partial`` and a warning.
 """
@@ -22,16 +23,17 @@ import numpy as np
 from vigie.errors import ConfigError, MediaError, output_dir
 from vigie.files import sweep_parts
 from vigie.media import FrameIndex, FrameReader, VideoInfo, list_media, scan
-from vigie.track.options import TrackOptions, TrackRun, VideoResult, selector
-from vigie.track.outputs import write_outputs
-from vigie.track.persist import record, saved_tracks, skip, write_db
-from vigie.track.records import (
+from vigie.track.pipeline.options import TrackOptions, TrackRun, VideoResult, selector
+from vigie.track.pipeline.outputs import write_outputs
+from vigie.track.pipeline.persist import record, saved_tracks, skip, write_db
+from vigie.track.pipeline.records import (
     counts_per_class,
     keep_tracks,
     line_crossings,
     record_dict,
     summarise,
 )
+from vigie.track.pipeline.render import FrameStore
 from vigie.track.trackers import make_tracker
 from vigie.types import Detector, RunCounts
 
@@ -212,7 +214,7 @@ def _tracker_params(opts: TrackOptions, info: VideoInfo | None) -> dict[str, Any
             # --conf (a weak or young model) scales them down in proportion.
             import inspect
 
-            from vigie.track.vigie_tracker import VigieTracker
+            from vigie.track.trackers.vigie_tracker import VigieTracker
 
             defaults = inspect.signature(VigieTracker).parameters
             scale = opts.conf / _VIGIE_REF_CONF
@@ -297,7 +299,11 @@ def _analyse(
 ) -> tuple[VideoResult, Callable[[], dict[str, Path]] | None]:
     detector, opts, progress = ctx.detector, ctx.opts, ctx.progress
     tracker = make_tracker(opts.tracker, **_tracker_params(opts, info))
-    select = selector(opts, opts.stride)
+    # one decoding pass: with the annotated video, every frame of the range is delivered and
+    # kept for drawing (the detector sees every stride-th); without it, only the analysed ones
+    store = FrameStore() if opts.video else None
+    every = 1 if store is not None else opts.stride
+    select = selector(opts, every)
     reader = FrameReader(path, select, maxsize=2 * opts.batch, seek=opts.start, index=frame_index)
     index: list[int] = []
     times: list[float] = []
@@ -322,7 +328,11 @@ def _analyse(
         if progress is not None:
             progress(path.name, len(index), expected)
 
-    for frame in reader:
+    for n, frame in enumerate(reader):
+        if store is not None:
+            store.add(frame)
+            if n % opts.stride:
+                continue
         batch.append(frame)
         if len(batch) >= opts.batch:
             flush()
@@ -360,7 +370,7 @@ def _analyse(
 
     def write() -> dict[str, Path]:
         return write_outputs(
-            res, stem, ctx.out_dir, per_frame, index, info, frame_index, names, opts
+            res, stem, ctx.out_dir, per_frame, index, info, frame_index, names, opts, store
         )
 
     return res, write
