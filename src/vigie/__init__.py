@@ -1,7 +1,9 @@
 """Vigie: from raw camera and study media to analysed results.
 
 The public API is a handful of functions, one per stage; each takes explicit arguments and returns
-typed records (see :mod:`vigie.types`). They are loaded on first use so ``import vigie`` stays
+typed records (see :mod:`vigie.types`). Arguments left at ``None`` come from the settings
+(``settings=``, default :func:`load_settings`), and each call records its run in the catalog
+(``catalog=``, default: the one of the settings), as the CLI does. They are loaded on first use so ``import vigie`` stays
 light (no numpy, av or torch); editors and type checkers see them through the imports under
 ``TYPE_CHECKING`` below, which name the same objects as ``_API``::
 
@@ -33,6 +35,8 @@ if TYPE_CHECKING:  # what `_API` loads at run time, visible to type checkers and
     from vigie.download import download as download
     from vigie.frames import extract_frames as extract_frames
     from vigie.frames import probe as probe_video
+    from vigie.labelstudio import pull as pull_from_labelstudio
+    from vigie.labelstudio import push as push_to_labelstudio
     from vigie.links import build_links as build_links
     from vigie.report import build_report as build_report
     from vigie.track import make_tracker as make_tracker
@@ -56,6 +60,8 @@ _API = {
     "download": "vigie.download:download",
     "probe_video": "vigie.frames:probe",
     "extract_frames": "vigie.frames:extract_frames",
+    "push_to_labelstudio": "vigie.labelstudio:push",
+    "pull_from_labelstudio": "vigie.labelstudio:pull",
     "build_dataset": "vigie.dataset:build_dataset",
     "check_dataset": "vigie.dataset:check_dataset",
     "export_dataset": "vigie.dataset:export_dataset",
@@ -95,6 +101,8 @@ __all__ = [
     "load_settings",
     "make_tracker",
     "probe_video",
+    "pull_from_labelstudio",
+    "push_to_labelstudio",
     "run_demo",
     "track",
     "train",

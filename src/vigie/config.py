@@ -11,11 +11,9 @@ The seed scripts' names ``TOKEN`` and ``IMAGE_URL`` are still accepted.
 
 from __future__ import annotations
 
-import os
-import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
@@ -25,12 +23,14 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from vigie.config_layers import CONFIG_FILE_NAME as CONFIG_FILE_NAME
+from vigie.config_layers import SECRET_FIELDS as SECRET_FIELDS
+from vigie.config_layers import check_known
+from vigie.config_layers import config_file_path as config_file_path
+from vigie.config_layers import read_config_file as read_config_file
 from vigie.errors import ConfigError
 
-CONFIG_FILE_NAME = "vigie.toml"
-SECRET_FIELDS = frozenset({"labelstudio_token", "token", "study_db_password"})
-# Secrets inside a [section] of vigie.toml, refused there too: section -> field names.
-SECRET_SECTION_FIELDS: dict[str, frozenset[str]] = {"serve": frozenset({"token"})}
+_Section = TypeVar("_Section", bound=BaseModel)
 
 _toml_data: ContextVar[dict[str, Any]] = ContextVar("vigie_toml_data", default={})  # noqa: B039
 
@@ -61,6 +61,13 @@ class CaptureSettings(BaseModel):
         "&outputFormat=application/json;%20subtype=geojson&SRSNAME=EPSG:4171",
         description="camera registry (Grand Lyon CRITER open data): URL or file",
     )
+
+
+class DedupSettings(BaseModel):
+    hash: Literal["ahash", "phash", "dhash"] = Field("ahash", description="perceptual hash")
+    threshold: int = Field(0, ge=0, description="max hamming distance for 'same picture'")
+    recursive: bool = Field(True, description="scan sub-folders too")
+    hash_size: int = Field(8, ge=2, description="hash side: hash_size**2 bits")
 
 
 class LinksSettings(BaseModel):
@@ -159,6 +166,7 @@ class DetectSettings(BaseModel):
     imgsz: int = 640
     backend: Literal["torch", "onnx"] = "onnx"
     out: Path = Path(".")
+    batch: int = Field(4, ge=1, description="images per inference call")
 
 
 class TrackSettings(BaseModel):
@@ -229,6 +237,7 @@ class Settings(BaseSettings):
     )
 
     capture: CaptureSettings = Field(default_factory=CaptureSettings)
+    dedup: DedupSettings = Field(default_factory=DedupSettings)
     links: LinksSettings = Field(default_factory=LinksSettings)
     download: DownloadSettings = Field(default_factory=DownloadSettings)
     frames: FramesSettings = Field(default_factory=FramesSettings)
@@ -293,51 +302,6 @@ class _TomlSource(PydanticBaseSettingsSource):
         return _toml_data.get()
 
 
-def config_file_path(config_file: Path | None = None) -> Path | None:
-    """The config file in effect: ``config_file``, else ``VIGIE_CONFIG``, else ./vigie.toml when
-    it exists (None when there is none).
-
-    Raises:
-        ConfigError: an explicitly named file does not exist.
-    """
-    if config_file is None:
-        env_path = os.environ.get("VIGIE_CONFIG")
-        path = Path(env_path) if env_path else Path(CONFIG_FILE_NAME)
-        return path if path.exists() else None
-    if not config_file.exists():
-        raise ConfigError(f"config file not found: {config_file}", hint="check the --config path")
-    return config_file
-
-
-def read_config_file(path: Path | None) -> dict[str, Any]:
-    """The TOML table of ``path`` ({} for None); secrets are refused.
-
-    Raises:
-        ConfigError: the file cannot be read or parsed, or holds a secret.
-    """
-    if path is None:
-        return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(
-            f"cannot read {path}: {exc}", hint="fix the TOML syntax or remove the file"
-        ) from exc
-    secrets = sorted(SECRET_FIELDS & data.keys())
-    secrets += [
-        f"{section}.{name}"
-        for section, names in SECRET_SECTION_FIELDS.items()
-        if isinstance(data.get(section), dict)
-        for name in sorted(names & data[section].keys())
-    ]
-    if secrets:
-        raise ConfigError(
-            f"{path} contains a secret ({', '.join(secrets)})",
-            hint="remove it from the file and set it in the environment or .env instead",
-        )
-    return data
-
-
 def _drop_none(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _drop_none(v) for k, v in value.items() if v is not None}
@@ -356,8 +320,6 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         ConfigError: a malformed file, a secret in the file, an unknown key in the file or a
             misspelt ``VIGIE_*`` variable (naming the closest valid one), or an invalid value.
     """
-    from vigie.config_layers import check_known
-
     path = config_file_path(config_file)
     data = read_config_file(path)
     check_known(Settings, data, path or Path(CONFIG_FILE_NAME))
@@ -365,11 +327,40 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     try:
         return Settings(**_drop_none(overrides))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
-        raise ConfigError(
-            f"invalid setting {where}: {first.get('msg', 'bad value')}",
-            hint="check vigie.toml, VIGIE_* environment variables and the flags",
-        ) from None
+        hint = "check vigie.toml, VIGIE_* environment variables and the flags"
+        raise invalid_value(exc, "setting", hint) from None
     finally:
         _toml_data.reset(token)
+
+
+def stage_options(section: _Section, section_name: str = "", **overrides: Any) -> _Section:
+    """A stage's options: its settings section with the values given for this call.
+
+    The defaults live once, in the ``*Settings`` models above; a stage core called with
+    ``quality=None`` (the default of its keyword) keeps the setting, any other value replaces it
+    and is validated as the setting would be::
+
+        opts = stage_options(settings.frames, quality=quality, format=fmt)
+
+    ``section_name`` names the section in the error message (``capture``: "invalid capture
+    option every: ...").
+
+    Raises:
+        ConfigError: a value the setting does not accept (naming the setting).
+    """
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if not given:
+        return section.model_copy()
+    try:
+        return type(section).model_validate({**section.model_dump(), **given})
+    except ValidationError as exc:
+        prefix = f"{section_name}." if section_name else ""
+        hint = "check the value given to the stage (its setting accepts the same values)"
+        raise invalid_value(exc, f"{prefix}option", hint) from None
+
+
+def invalid_value(exc: ValidationError, what: str, hint: str) -> ConfigError:
+    """The one-line ConfigError of a pydantic validation error: the first field and why."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ())) or what
+    return ConfigError(f"invalid {what} {where}: {first.get('msg', 'bad value')}", hint=hint)

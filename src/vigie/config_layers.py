@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import difflib
 import os
+import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import AliasChoices, BaseModel
+from pydantic_settings import BaseSettings
 
 from vigie.errors import ConfigError
 
-if TYPE_CHECKING:
-    from vigie.config import Settings
-
+CONFIG_FILE_NAME = "vigie.toml"
+SECRET_FIELDS = frozenset({"labelstudio_token", "token", "study_db_password"})
+# Secrets inside a [section] of vigie.toml, refused there too: section -> field names.
+SECRET_SECTION_FIELDS: dict[str, frozenset[str]] = {"serve": frozenset({"token"})}
 PREFIX = "VIGIE_"
 # VIGIE_ variables that are not settings: read directly by the code or the test set-up
 NOT_SETTINGS = frozenset({"VIGIE_CONFIG", "VIGIE_DEBUG", "VIGIE_OFFLINE"})
@@ -38,7 +41,7 @@ class Layer:
     names: dict[tuple[str, str], str]
 
 
-def _sections(settings_cls: type[Settings]) -> dict[str, type[BaseModel]]:
+def _sections(settings_cls: type[BaseSettings]) -> dict[str, type[BaseModel]]:
     out = {}
     for name, field in settings_cls.model_fields.items():
         ann = field.annotation
@@ -47,7 +50,7 @@ def _sections(settings_cls: type[Settings]) -> dict[str, type[BaseModel]]:
     return out
 
 
-def _top_env_names(settings_cls: type[Settings]) -> dict[str, str]:
+def _top_env_names(settings_cls: type[BaseSettings]) -> dict[str, str]:
     """Upper-case environment name -> top-level field, aliases included."""
     names = {}
     for name, field in settings_cls.model_fields.items():
@@ -78,7 +81,9 @@ def _unknown(
     return ConfigError(f"unknown setting {prefix}{key} in {where}", hint=hint)
 
 
-def env_layer(settings_cls: type[Settings], environ: Mapping[str, str | None], label: str) -> Layer:
+def env_layer(
+    settings_cls: type[BaseSettings], environ: Mapping[str, str | None], label: str
+) -> Layer:
     """The settings named by ``VIGIE_*`` (and seed alias) variables of ``environ``.
 
     Raises:
@@ -113,7 +118,7 @@ def env_layer(settings_cls: type[Settings], environ: Mapping[str, str | None], l
     return Layer(label, names)
 
 
-def toml_layer(settings_cls: type[Settings], data: Mapping[str, Any], path: Path) -> Layer:
+def toml_layer(settings_cls: type[BaseSettings], data: Mapping[str, Any], path: Path) -> Layer:
     """The settings a ``vigie.toml`` table gives.
 
     Raises:
@@ -149,7 +154,7 @@ def dotenv_values_of(path: Path) -> dict[str, str | None]:
     return dict(dotenv_values(path))
 
 
-def check_known(settings_cls: type[Settings], toml: Mapping[str, Any], toml_path: Path) -> None:
+def check_known(settings_cls: type[BaseSettings], toml: Mapping[str, Any], toml_path: Path) -> None:
     """Refuse unknown keys in the file, the environment and ``.env`` (see the module doc)."""
     toml_layer(settings_cls, toml, toml_path)
     env_layer(settings_cls, os.environ, "the environment")
@@ -166,7 +171,7 @@ def _leaves(data: Mapping[str, Any], sections: set[str]) -> Iterator[tuple[str, 
 
 
 def explain(
-    settings: Settings,
+    settings: BaseSettings,
     *,
     toml: Mapping[str, Any],
     toml_path: Path | None,
@@ -186,7 +191,7 @@ def explain(
     ]
     if toml_path is not None:
         layers.append(toml_layer(cls, toml, toml_path))
-    data = settings.safe_dump()
+    data = settings.safe_dump()  # type: ignore[attr-defined]  # a vigie.config.Settings
     rows = []
     for section, field, value in _leaves(data, set(_sections(cls))):
         key = (section, field)
@@ -210,3 +215,48 @@ def _flag_keys(flags: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
                     yield key, sub
         else:
             yield "", key
+
+
+def config_file_path(config_file: Path | None = None) -> Path | None:
+    """The config file in effect: ``config_file``, else ``VIGIE_CONFIG``, else ./vigie.toml when
+    it exists (None when there is none).
+
+    Raises:
+        ConfigError: an explicitly named file does not exist.
+    """
+    if config_file is None:
+        env_path = os.environ.get("VIGIE_CONFIG")
+        path = Path(env_path) if env_path else Path(CONFIG_FILE_NAME)
+        return path if path.exists() else None
+    if not config_file.exists():
+        raise ConfigError(f"config file not found: {config_file}", hint="check the --config path")
+    return config_file
+
+
+def read_config_file(path: Path | None) -> dict[str, Any]:
+    """The TOML table of ``path`` ({} for None); secrets are refused.
+
+    Raises:
+        ConfigError: the file cannot be read or parsed, or holds a secret.
+    """
+    if path is None:
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read {path}: {exc}", hint="fix the TOML syntax or remove the file"
+        ) from exc
+    secrets = sorted(SECRET_FIELDS & data.keys())
+    secrets += [
+        f"{section}.{name}"
+        for section, names in SECRET_SECTION_FIELDS.items()
+        if isinstance(data.get(section), dict)
+        for name in sorted(names & data[section].keys())
+    ]
+    if secrets:
+        raise ConfigError(
+            f"{path} contains a secret ({', '.join(secrets)})",
+            hint="remove it from the file and set it in the environment or .env instead",
+        )
+    return data

@@ -23,9 +23,62 @@ if TYPE_CHECKING:  # numpy stays out of `vigie --help`
     import numpy as np
     from numpy.typing import NDArray
 
-    from vigie.types import Detection
-
 CLASS_NAME = "class_name"  # supervision's data key for class names
+
+# Size categories of a box relative to its frame, as the study teams define them.
+SIZE_LARGE = "large"
+SIZE_MEDIUM = "medium"
+SIZE_SMALL = "small"
+SIZE_NEGLIGIBLE = "negligible"
+# The study database keeps its historical spellings (schema.sql); map ours onto them on write.
+STUDY_DB_SIZE_NAMES = {
+    SIZE_LARGE: "large",
+    SIZE_MEDIUM: "meduim",
+    SIZE_SMALL: "small",
+    SIZE_NEGLIGIBLE: "negligeable",
+}
+
+
+def size_category(area_percentage: float) -> str:
+    """Size category of a box from its area in percent of the frame.
+
+    large >= 10 %, medium >= 1 %, small >= 0.1 %, negligible below.
+    """
+    if area_percentage >= 10.0:
+        return SIZE_LARGE
+    if area_percentage >= 1.0:
+        return SIZE_MEDIUM
+    if area_percentage >= 0.1:
+        return SIZE_SMALL
+    return SIZE_NEGLIGIBLE
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One detected object in one image or frame, with the study teams' derived fields."""
+
+    class_id: int
+    class_name: str
+    confidence: float
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    image_width: int
+    image_height: int
+
+    @property
+    def area(self) -> float:
+        return max(0.0, self.x2 - self.x1) * max(0.0, self.y2 - self.y1)
+
+    @property
+    def area_percentage(self) -> float:
+        frame = float(self.image_width * self.image_height)
+        return 100.0 * self.area / frame if frame > 0 else 0.0
+
+    @property
+    def size(self) -> str:
+        return size_category(self.area_percentage)
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,8 +165,6 @@ class Detections:
         )
 
     def to_records(self) -> list[Detection]:
-        from vigie.types import Detection
-
         return [
             Detection(
                 class_id=int(c),

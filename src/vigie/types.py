@@ -12,7 +12,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-from vigie.detections import Detections as Detections  # re-exported; numpy-free at import
+# Re-exported: one box (Detection), one image's boxes (Detections) and the size categories live
+# in vigie.detections (numpy-free at import); they are records of this module too.
+from vigie.detections import SIZE_LARGE as SIZE_LARGE
+from vigie.detections import SIZE_MEDIUM as SIZE_MEDIUM
+from vigie.detections import SIZE_NEGLIGIBLE as SIZE_NEGLIGIBLE
+from vigie.detections import SIZE_SMALL as SIZE_SMALL
+from vigie.detections import STUDY_DB_SIZE_NAMES as STUDY_DB_SIZE_NAMES
+from vigie.detections import Detection as Detection
+from vigie.detections import Detections as Detections
+from vigie.detections import size_category as size_category
 
 
 class SourceKind(StrEnum):
@@ -38,34 +47,6 @@ class ItemStatus(StrEnum):
     SKIPPED = "skipped"
     DUPLICATE = "duplicate"
     FAILED = "failed"
-
-
-# Size categories of a box relative to its frame, as the study teams define them.
-SIZE_LARGE = "large"
-SIZE_MEDIUM = "medium"
-SIZE_SMALL = "small"
-SIZE_NEGLIGIBLE = "negligible"
-# The study database keeps its historical spellings (schema.sql); map ours onto them on write.
-STUDY_DB_SIZE_NAMES = {
-    SIZE_LARGE: "large",
-    SIZE_MEDIUM: "meduim",
-    SIZE_SMALL: "small",
-    SIZE_NEGLIGIBLE: "negligeable",
-}
-
-
-def size_category(area_percentage: float) -> str:
-    """Size category of a box from its area in percent of the frame.
-
-    large >= 10 %, medium >= 1 %, small >= 0.1 %, negligible below.
-    """
-    if area_percentage >= 10.0:
-        return SIZE_LARGE
-    if area_percentage >= 1.0:
-        return SIZE_MEDIUM
-    if area_percentage >= 0.1:
-        return SIZE_SMALL
-    return SIZE_NEGLIGIBLE
 
 
 @dataclass(frozen=True)
@@ -110,34 +91,6 @@ class FrameRef:
     frame_index: int
     timestamp: float  # seconds from the start of the video (presentation time)
     path: Path | None = None
-
-
-@dataclass(frozen=True)
-class Detection:
-    """One detected object in one image or frame, with the study teams' derived fields."""
-
-    class_id: int
-    class_name: str
-    confidence: float
-    x1: float
-    y1: float
-    x2: float
-    y2: float
-    image_width: int
-    image_height: int
-
-    @property
-    def area(self) -> float:
-        return max(0.0, self.x2 - self.x1) * max(0.0, self.y2 - self.y1)
-
-    @property
-    def area_percentage(self) -> float:
-        frame = float(self.image_width * self.image_height)
-        return 100.0 * self.area / frame if frame > 0 else 0.0
-
-    @property
-    def size(self) -> str:
-        return size_category(self.area_percentage)
 
 
 class Detector(Protocol):

@@ -41,7 +41,7 @@ MODEL_COMMANDS = {"detect", "track", "train", "ls push", "labelstudio push"}
 # Command -> the settings section whose fields its options override.
 SECTIONS = {
     "capture": "capture", "links": "links", "download": "download", "frames": "frames",
-    "train": "train", "detect": "detect", "track": "track", "serve": "serve",
+    "train": "train", "detect": "detect", "track": "track", "serve": "serve", "dedup": "dedup",
     "ls push": "labelstudio", "ls pull": "labelstudio", "ls setup": "labelstudio",
 }  # fmt: skip
 # Options named after a settings field that is not theirs (a different meaning), and

@@ -9,7 +9,7 @@ import pytest
 from tests.fixtures.common import Workspace
 from tests.fixtures.labelstudio import LabelStudioServer
 from vigie.demo import Scene, write_snapshots
-from vigie.demo.pipeline import DemoPlan, _Ctx
+from vigie.demo.context import Ctx, DemoPlan
 from vigie.demo.steps import labelstudio
 
 
@@ -20,7 +20,7 @@ def test_demo_round_trip_pushes_labelled_frames_to_label_studio_and_pulls_back(
     scene = Scene(seed=0)
     labelled = workspace.root / "labelled"
     write_snapshots(scene, labelled / "images", [0, 40, 80], labels=False)
-    ctx = _Ctx(
+    ctx = Ctx(
         out=workspace.root,
         plan=DemoPlan.quick(),
         settings=workspace.settings,
@@ -40,7 +40,7 @@ def test_demo_round_trip_pushes_labelled_frames_to_label_studio_and_pulls_back(
 def test_demo_skips_label_studio_without_a_token(workspace: Workspace, tmp_path: Path) -> None:
     from vigie.demo.pipeline import StepSkipped
 
-    ctx = _Ctx(
+    ctx = Ctx(
         out=tmp_path,
         plan=DemoPlan.quick(),
         settings=workspace.settings,

@@ -14,14 +14,13 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from vigie.capture.kinds import url_kind
 from vigie.capture.registry import Camera, name_from_url, safe_name
 from vigie.capture.runner import Runner
 from vigie.capture.state import FRAME_NAME, CameraStats, CaptureResult, last_kept_frame
 from vigie.catalog import Catalog
-from vigie.config import CaptureSettings, Settings, load_settings
+from vigie.config import Settings, load_settings, stage_options
 from vigie.errors import ConfigError
 
 __all__ = ["FRAME_NAME", "CameraStats", "CaptureResult", "capture", "last_kept_frame"]
@@ -56,19 +55,6 @@ def _resolve_cameras(
             cam = Camera(**{**cam.as_dict(), "name": f"{cam.name}_{seen[cam.name]}"})
         out.append(cam)
     return out
-
-
-def _capture_settings(cfg: Settings, overrides: dict[str, Any]) -> CaptureSettings:
-    from pydantic import ValidationError
-
-    given = {k: v for k, v in overrides.items() if v is not None}
-    try:
-        return CaptureSettings.model_validate({**cfg.capture.model_dump(), **given})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(
-            f"invalid capture setting {'.'.join(map(str, first['loc']))}: {first['msg']}"
-        ) from None
 
 
 def capture(
@@ -115,18 +101,17 @@ def capture(
         ConfigError: no camera, a bad URL or a bad setting.
     """
     cfg = settings or load_settings()
-    cap = _capture_settings(
-        cfg,
-        {
-            "every": every,
-            "count": count,
-            "out": out,
-            "hash": method,
-            "threshold": threshold,
-            "timezone": timezone,
-            "timeout": timeout,
-            "kind": kind,
-        },
+    cap = stage_options(
+        cfg.capture,
+        "capture",
+        every=every,
+        count=count,
+        out=out,
+        hash=method,
+        threshold=threshold,
+        timezone=timezone,
+        timeout=timeout,
+        kind=kind,
     )
     cams = _resolve_cameras(
         list(urls or []), list(names or []), list(cameras or []), cfg.image_url, cap.kind

@@ -1,6 +1,7 @@
 """The catalog: what exists, where it came from, and which stage has finished with it."""
 
 from vigie.catalog.migrations import SCHEMA_VERSION, add_column
+from vigie.catalog.runs import stage_run
 from vigie.catalog.schema import media_items, metadata, runs, sources
 from vigie.catalog.store import Catalog, RunHandle, upsert, utcnow
 
@@ -16,6 +17,7 @@ __all__ = [
     "metadata",
     "runs",
     "sources",
+    "stage_run",
     "upsert",
     "utcnow",
 ]

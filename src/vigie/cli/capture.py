@@ -280,18 +280,29 @@ def dedup(
         Path, typer.Argument(help="folder of images", exists=True, file_okay=False, dir_okay=True)
     ],
     threshold: Annotated[
-        int, typer.Option("--threshold", help="max hash distance of 'same picture'", min=0)
-    ] = 0,
+        int | None,
+        typer.Option(
+            "--threshold",
+            help=common.with_default("max hash distance of 'same picture'", "dedup.threshold"),
+            min=0,
+        ),
+    ] = None,
     move_to: Annotated[
         Path | None,
         typer.Option("--move-to", help="move duplicates there (nothing is ever deleted)"),
     ] = None,
     hash_method: Annotated[
-        HashMethod, typer.Option("--hash", help="perceptual hash")
-    ] = HashMethod.ahash,
+        HashMethod | None,
+        typer.Option("--hash", help=common.with_default("perceptual hash", "dedup.hash")),
+    ] = None,
     recursive: Annotated[
-        bool, typer.Option("--recursive/--no-recursive", "-r", help="scan sub-folders")
-    ] = True,
+        bool | None,
+        typer.Option(
+            "--recursive/--no-recursive",
+            "-r",
+            help=common.with_default("scan sub-folders", "dedup.recursive"),
+        ),
+    ] = None,
     consecutive: Annotated[
         bool,
         typer.Option(
@@ -319,32 +330,32 @@ def dedup(
 
     from vigie.dedup import find_duplicates, list_images
 
-    cfg = common.settings(ctx)
+    cfg = common.settings(
+        ctx,
+        dedup={
+            "threshold": threshold,
+            "hash": hash_method.value if hash_method else None,
+            "recursive": recursive,
+        },
+    )
+    dd = cfg.dedup
     cat = common.open_catalog(cfg)
     try:
-        with cat.run("dedup", {**cfg.safe_dump(), "folder": str(folder)}) as run:
-            total = len(list_images(folder, recursive, exclude=move_to))
-            with common.progress() as bar:
-                task = bar.add_task("hashing", total=total, rate="")
-                report = find_duplicates(
-                    folder,
-                    threshold=threshold,
-                    method=hash_method.value,
-                    move_to=move_to,
-                    recursive=recursive,
-                    on_progress=lambda n: bar.update(task, advance=n),
-                    consecutive=consecutive,
-                )
-            run.counts.done = report.scanned - len(report.failures)
-            run.counts.duplicates = report.duplicate_count
-            run.counts.failed = len(report.failures)
-            run.counts.extra = {"groups": len(report.groups), "moved": len(report.moved)}
+        total = len(list_images(folder, dd.recursive, exclude=move_to))
+        with common.progress() as bar:
+            task = bar.add_task("hashing", total=total, rate="")
+            report = find_duplicates(
+                folder,
+                move_to=move_to,
+                on_progress=lambda n: bar.update(task, advance=n),
+                consecutive=consecutive,
+                settings=cfg,
+                catalog=cat,
+            )
     finally:
         cat.close()
     rule = "consecutive, " if consecutive else ""
-    table = Table(
-        title=f"near-duplicate groups in {folder} ({rule}{hash_method.value} <= {threshold})"
-    )
+    table = Table(title=f"near-duplicate groups in {folder} ({rule}{dd.hash} <= {dd.threshold})")
     for col in ("kept", "duplicates", "max distance", "examples"):
         table.add_column(col, overflow="fold")
     for g in report.groups[:show]:

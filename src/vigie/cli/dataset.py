@@ -108,22 +108,15 @@ def build(
     )
     cat = open_catalog(cfg)
     try:
-        with cat.run("dataset build", cfg.safe_dump()) as run:
-            result = build_dataset(
-                source,
-                cfg.output_path(out),
-                names=[n.strip() for n in names.split(",")] if names else None,
-                val_fraction=cfg.dataset.val_fraction,
-                seed=cfg.dataset.seed,
-                dedup_threshold=cfg.dataset.dedup_threshold,
-                hash_method=cfg.dataset.hash_method,
-                frame_manifests=manifest or [],
-                catalog=cat,
-                link=not copy,
-            )
-            run.counts.done = result.train + result.val
-            run.counts.skipped = len(result.unlabelled)
-            run.counts.failed = len(result.unreadable)
+        result = build_dataset(
+            source,
+            cfg.output_path(out),
+            names=[n.strip() for n in names.split(",")] if names else None,
+            frame_manifests=manifest or [],
+            settings=cfg,
+            catalog=cat,
+            link=not copy,
+        )
     finally:
         cat.close()
     table = Table(title=f"dataset {out}")

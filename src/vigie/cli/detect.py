@@ -88,7 +88,12 @@ def detect(
         typer.Option("--db", help="study database URL: write rows into yolo_image_detection"),
     ] = None,
     device: common.DeviceOption = None,
-    batch: Annotated[int, typer.Option("--batch", min=1, help="images per inference call")] = 4,
+    batch: Annotated[
+        int | None,
+        typer.Option(
+            "--batch", min=1, help=common.with_default("images per inference call", "detect.batch")
+        ),
+    ] = None,
     no_images: Annotated[
         bool, typer.Option("--no-images", help="skip the annotated images")
     ] = False,
@@ -127,6 +132,7 @@ def detect(
             "imgsz": imgsz,
             "backend": backend.value if backend is not None else None,
             "out": out,
+            "batch": batch,
         },
     )
     d = cfg.detect
@@ -155,8 +161,9 @@ def detect(
                 coco=cfg.output_path(coco) if coco is not None else None,
                 coco_gt=coco_gt,
                 db_url=db,
+                settings=cfg,
                 catalog=catalog,
-                batch=batch,
+                batch=d.batch,
                 on_progress=lambda n: bar.advance(task, n),
                 frames=Selection("time", every) if every > 0 else Selection("all"),
                 allow_private=cfg.allow_private_networks,

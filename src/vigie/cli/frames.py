@@ -199,7 +199,7 @@ def _run_video(
     fs = cfg.frames
     cat = common.open_catalog(cfg)
     try:
-        with cat.run("frames", cfg.safe_dump()) as run, common.progress() as bar:
+        with common.progress() as bar:
             task = bar.add_task(video.name, total=None, rate="")
             result = extract_frames(
                 video,
@@ -213,12 +213,10 @@ def _run_video(
                 out=out / safe_stem(video.stem),
                 fmt=fs.format,
                 quality=fs.quality,
+                settings=cfg,
                 catalog=cat,
                 on_frame=lambda n: bar.advance(task, n),
             )
-            run.counts.done = result.written
-            run.counts.skipped = result.existing
-            run.counts.failed = len(result.missing)
     finally:
         cat.close()
     _summary([result], [], result.seconds)
@@ -243,16 +241,11 @@ def _run_folder(
     total = len(find_videos(folder))
     cat = common.open_catalog(cfg)
     try:
-        with cat.run("frames", cfg.safe_dump()) as run, common.progress() as bar:
+        with common.progress() as bar:
             task = bar.add_task(folder.name or str(folder), total=total, rate="")
 
             def on_video(video: Path, result: Any, error: str | None) -> None:
                 bar.advance(task, 1, failed=int(result is None))
-                if result is not None:
-                    run.counts.done += result.written
-                    run.counts.skipped += result.existing
-                else:
-                    run.counts.failed += 1
 
             res = extract_folder(
                 folder,
@@ -266,6 +259,7 @@ def _run_folder(
                 out=out,
                 fmt=fs.format,
                 quality=fs.quality,
+                settings=cfg,
                 catalog=cat,
                 workers=fs.workers,
                 timeout=fs.video_timeout,

@@ -144,29 +144,23 @@ def push(
             if predictions
             else None
         )
-        with connect(cfg) as client, cat.run("labelstudio push", cfg.safe_dump()) as run:
-            with progress() as bar:
-                task = bar.add_task("push", total=None, rate="")
+        with connect(cfg) as client, progress() as bar:
+            task = bar.add_task("push", total=None, rate="")
 
-                def advance(n: int) -> None:
-                    bar.advance(task, n)
+            def advance(n: int) -> None:
+                bar.advance(task, n)
 
-                result = do_push(
-                    client,
-                    cat,
-                    folder,
-                    project,
-                    storage=storage.value,
-                    batch=cfg.labelstudio.batch,
-                    max_items=max_items,
-                    document_root=cfg.labelstudio.local_files_document_root,
-                    predictor=predictor,
-                    run_id=run.id,
-                    on_progress=advance,
-                )
-            run.counts.done, run.counts.skipped = result.imported, result.skipped
-            run.counts.failed = result.failed
-            run.counts.extra = {"reconciled": result.reconciled, "predictions": result.predictions}
+            result = do_push(
+                client,
+                cat,
+                folder,
+                project,
+                storage=storage.value,
+                max_items=max_items,
+                predictor=predictor,
+                settings=cfg,
+                on_progress=advance,
+            )
     finally:
         cat.close()
     table = Table(title=f"push to project {project} ({storage})")
@@ -258,7 +252,7 @@ def pull(
     client: LabelStudioClient | None = connect(cfg) if need_server else None
     cat = open_catalog(cfg)
     try:
-        with cat.run("labelstudio pull", cfg.safe_dump()) as run, progress() as bar:
+        with progress() as bar:
             task = bar.add_task("pull", total=None, rate="")
             result = do_pull(
                 out,
@@ -268,17 +262,11 @@ def pull(
                 labels=names,
                 download=download,
                 snapshot=snapshot,
-                images_subdir=cfg.labelstudio.pull_images_dir,
-                document_root=cfg.labelstudio.local_files_document_root,
-                allow_private=cfg.allow_private_networks,
+                settings=cfg,
                 catalog=cat,
                 on_total=lambda n: bar.update(task, total=n),
                 on_progress=lambda n: bar.advance(task, n),
             )
-            run.counts.done = result.downloaded
-            run.counts.skipped = result.present
-            run.counts.failed = result.failed + len(result.malformed)
-            run.counts.extra = {"labels": result.labels_written}
     finally:
         cat.close()
         if client is not None:

@@ -50,6 +50,7 @@ def report(
             title=title,
             max_samples=samples,
             study_db_url=db or cfg.study_db_url,
+            settings=cfg,
         )
     finally:
         catalog.close()

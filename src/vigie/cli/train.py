@@ -123,6 +123,7 @@ def train(
             workers=workers,
             plots=t.plots,
             overrides=_parse_args(args),
+            settings=cfg,
             catalog=catalog,
         )
     finally:

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vigie.catalog import stage_run
+from vigie.config import DatasetSettings, Settings, load_settings, stage_options
 from vigie.dataset.formats import place_image
 from vigie.dataset.split import group_items, read_frame_manifests, split_groups, video_of_name
 from vigie.dataset.yolo import SPLITS, data_yaml_text, list_images, read_names, write_text_atomic
@@ -39,11 +41,12 @@ def build_dataset(
     out: Path,
     *,
     names: list[str] | None = None,
-    val_fraction: float = 0.2,
-    seed: int = 0,
-    dedup_threshold: int = 4,
-    hash_method: str = "phash",
+    val_fraction: float | None = None,
+    seed: int | None = None,
+    dedup_threshold: int | None = None,
+    hash_method: str | None = None,
     frame_manifests: list[Path] | None = None,
+    settings: Settings | None = None,
     catalog: Catalog | None = None,
     link: bool = True,
 ) -> BuildResult:
@@ -54,11 +57,44 @@ def build_dataset(
     names of ``vigie frames``) always land on the same side. The split is deterministic by
     ``seed``. Class names come from ``names``, else ``source/classes.txt``.
 
+    ``val_fraction``, ``seed``, ``dedup_threshold`` and ``hash_method`` left at ``None`` come
+    from ``settings.dataset`` (``settings`` default :func:`vigie.config.load_settings`). The run
+    (``dataset build``) is recorded in ``catalog`` (default: the one of ``settings``), which also
+    tells which video a frame came from.
+
     Raises:
         DatasetError: no images/labels, or no class names. ConfigError: bad fraction.
     """
-    if not 0.0 <= val_fraction < 1.0:
+    if val_fraction is not None and not 0.0 <= val_fraction < 1.0:
         raise ConfigError("val fraction must be in [0, 1)", hint="e.g. --val 0.2")
+    cfg = settings or load_settings()
+    opts = stage_options(
+        cfg.dataset,
+        val_fraction=val_fraction,
+        seed=seed,
+        dedup_threshold=dedup_threshold,
+        hash_method=hash_method,
+    )
+    run_options = {"source": str(source), "out": str(out), "names": names, "link": link}
+    with stage_run("dataset build", cfg, catalog, run_options) as (cat, run):
+        result = _build(source, Path(out), names, opts, frame_manifests or [], cat, link)
+        run.counts.done = result.train + result.val
+        run.counts.skipped = len(result.unlabelled)
+        run.counts.failed = len(result.unreadable)
+    return result
+
+
+def _build(
+    source: Path,
+    out: Path,
+    names: list[str] | None,
+    opts: DatasetSettings,
+    frame_manifests: list[Path],
+    catalog: Catalog,
+    link: bool,
+) -> BuildResult:
+    val_fraction, seed = opts.val_fraction, opts.seed
+    dedup_threshold, hash_method = opts.dedup_threshold, opts.hash_method
     images_dir, labels_dir = source / "images", source / "labels"
     if not labels_dir.is_dir():
         raise DatasetError(
@@ -82,7 +118,7 @@ def build_dataset(
             hint="pull the images again (`vigie ls pull`)",
         )
     hashes = decoded if dedup_threshold >= 0 else None
-    videos = _videos(usable, frame_manifests or [], catalog)
+    videos = _videos(usable, frame_manifests, catalog)
     file_names = [p.name for p in usable]
     groups = group_items(file_names, hashes, dedup_threshold, videos)
     side = split_groups(groups, file_names, val_fraction, seed)

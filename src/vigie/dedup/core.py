@@ -12,6 +12,8 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from vigie.catalog import Catalog, stage_run
+from vigie.config import DedupSettings, Settings, load_settings, stage_options
 from vigie.dedup.hashing import hamming, image_hash
 from vigie.dedup.index import group_near_duplicates
 from vigie.dedup.sequence import keep_decisions
@@ -104,15 +106,17 @@ def _move_aside(path: Path, folder: Path, move_to: Path) -> Path:
 
 def find_duplicates(
     folder: Path | str,
-    threshold: int = 0,
-    method: str = "ahash",
+    threshold: int | None = None,
+    method: str | None = None,
     move_to: Path | str | None = None,
-    recursive: bool = True,
-    hash_size: int = 8,
+    recursive: bool | None = None,
+    hash_size: int | None = None,
     fast: bool = True,
     workers: int | None = None,
     on_progress: Callable[[int], None] | None = None,
     consecutive: bool = False,
+    settings: Settings | None = None,
+    catalog: Catalog | None = None,
 ) -> DedupReport:
     """Group near-duplicate images across a whole folder; optionally move duplicates aside.
 
@@ -131,6 +135,11 @@ def find_duplicates(
         consecutive: compare each image only with the last kept one of its folder, in name
             order (the capture rule, for folders of ``YYYYmmddHHMMSS.jpg`` frames); decisions
             are those of a full-decode imagehash (:func:`vigie.dedup.keep_decisions`).
+        settings: the settings (default :func:`vigie.config.load_settings`); ``threshold``,
+            ``method``, ``recursive`` and ``hash_size`` left at ``None`` come from
+            ``settings.dedup``.
+        catalog: the catalog that records the run (``dedup``); default: the one of
+            ``settings``.
 
     Raises:
         ConfigError: ``folder`` is not a directory, or a bad threshold/method.
@@ -138,11 +147,40 @@ def find_duplicates(
     root = Path(folder)
     if not root.is_dir():
         raise ConfigError(f"not a folder: {root}", hint="give the folder of images to scan")
-    if threshold < 0:
+    if threshold is not None and threshold < 0:
         raise ConfigError("--threshold must be >= 0")
-    if method not in ("ahash", "phash", "dhash"):
+    if method not in (None, "ahash", "phash", "dhash"):
         raise ConfigError(f"unknown hash method {method!r}", hint="use ahash, phash or dhash")
+    cfg = settings or load_settings()
+    opts = stage_options(
+        cfg.dedup, threshold=threshold, hash=method, recursive=recursive, hash_size=hash_size
+    )
     dest = output_dir(move_to, "--move-to") if move_to is not None else None
+    run_options = {
+        "folder": str(root),
+        "move_to": str(dest) if dest else None,
+        "consecutive": consecutive,
+    }
+    with stage_run("dedup", cfg, catalog, run_options) as (_, run):
+        report = _find(root, opts, dest, fast, workers, on_progress, consecutive)
+        run.counts.done = report.scanned - len(report.failures)
+        run.counts.duplicates = report.duplicate_count
+        run.counts.failed = len(report.failures)
+        run.counts.extra = {"groups": len(report.groups), "moved": len(report.moved)}
+    return report
+
+
+def _find(
+    root: Path,
+    opts: DedupSettings,
+    dest: Path | None,
+    fast: bool,
+    workers: int | None,
+    on_progress: Callable[[int], None] | None,
+    consecutive: bool,
+) -> DedupReport:
+    method, threshold, hash_size = opts.hash, opts.threshold, opts.hash_size
+    recursive = opts.recursive
     paths = list_images(root, recursive, exclude=dest)
     report = DedupReport(folder=root, method=method, threshold=threshold, scanned=len(paths))
     if consecutive:

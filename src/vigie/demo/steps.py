@@ -1,6 +1,6 @@
 """The demo's steps: each calls one stage's public API and returns a one-line summary.
 
-A step raises :class:`~vigie.demo.pipeline.StepSkipped` when its stage is not installed or an
+A step raises :class:`~vigie.demo.context.StepSkipped` when its stage is not installed or an
 input it needs was not produced by an earlier step.
 """
 
@@ -13,10 +13,10 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from vigie.demo.pipeline import (
+from vigie.demo.context import (
     CAMERA_NAME,
+    Ctx,
     StepSkipped,
-    _Ctx,
     camera,
     class_names,
     label_frames,
@@ -30,7 +30,7 @@ from vigie.media import kind_of, list_media
 from vigie.types import MediaKind
 
 
-def scene(ctx: _Ctx) -> str:
+def scene(ctx: Ctx) -> str:
     clips = training_clips(ctx)
     preview = ctx.out / "scene" / "preview.jpg"
     preview.write_bytes(jpeg_bytes(ctx.scene.render(0)))
@@ -44,7 +44,7 @@ def scene(ctx: _Ctx) -> str:
     )
 
 
-def capture(ctx: _Ctx) -> str:
+def capture(ctx: Ctx) -> str:
     run = stage_api("capture", "capture")
     count = max(1, round(ctx.plan.capture_seconds / ctx.plan.capture_every))
     with camera(ctx) as cam:
@@ -64,7 +64,7 @@ def capture(ctx: _Ctx) -> str:
     )
 
 
-def study_db(ctx: _Ctx) -> str:
+def study_db(ctx: Ctx) -> str:
     study = write_study(ctx)
     assert ctx.media is not None
     return (
@@ -75,7 +75,7 @@ def study_db(ctx: _Ctx) -> str:
     )
 
 
-def links(ctx: _Ctx) -> str:
+def links(ctx: Ctx) -> str:
     build = stage_api("links", "build_links")
     if ctx.study is None:
         raise StepSkipped("no study database")
@@ -95,7 +95,7 @@ def links(ctx: _Ctx) -> str:
     )
 
 
-def download(ctx: _Ctx) -> str:
+def download(ctx: Ctx) -> str:
     run = stage_api("download", "download")
     if ctx.links is None or getattr(ctx.links, "manifest", None) is None:
         raise StepSkipped("no links")
@@ -126,7 +126,7 @@ def download(ctx: _Ctx) -> str:
     )
 
 
-def frames(ctx: _Ctx) -> str:
+def frames(ctx: Ctx) -> str:
     extract = stage_api("frames", "extract_frames")
     written, per_video = 0, []
     for video in ctx.videos:
@@ -135,6 +135,7 @@ def frames(ctx: _Ctx) -> str:
             mode="time",
             value=1.0,
             out=ctx.out / "frames" / video.stem,
+            settings=ctx.settings,
             catalog=ctx.catalog,
         )
         written += len(res.frames)
@@ -146,7 +147,12 @@ def frames(ctx: _Ctx) -> str:
     train_frames = 0
     for clip in ctx.clips:
         res = extract(
-            ctx.out / "scene" / f"{clip}.mp4", mode="step", value=ctx.plan.train_step, out=images
+            ctx.out / "scene" / f"{clip}.mp4",
+            mode="step",
+            value=ctx.plan.train_step,
+            out=images,
+            settings=ctx.settings,
+            catalog=ctx.catalog,
         )
         train_frames += label_frames(ctx, clip, list(res.frames), labels)
     ctx.labelled = ctx.out / "labelled"
@@ -157,7 +163,7 @@ def frames(ctx: _Ctx) -> str:
     )
 
 
-def labelstudio(ctx: _Ctx) -> str:
+def labelstudio(ctx: Ctx) -> str:
     if not (ctx.labelstudio_url and ctx.labelstudio_token):
         raise StepSkipped("no Label Studio URL and token configured (the round trip is optional)")
     if ctx.labelled is None:
@@ -171,12 +177,20 @@ def labelstudio(ctx: _Ctx) -> str:
     )
     client = connect(ls_settings, url=ctx.labelstudio_url)
     project = setup_project(client, title="Vigie demo street", labels=class_names())
-    pushed = push(client, ctx.catalog, ctx.labelled / "images", project.id, max_items=20)
+    pushed = push(
+        client,
+        ctx.catalog,
+        ctx.labelled / "images",
+        project.id,
+        max_items=20,
+        settings=ls_settings,
+    )
     pulled = pull(
         ctx.out / "labelstudio",
         client=client,
         project_id=project.id,
         allow_private=True,
+        settings=ls_settings,
         catalog=ctx.catalog,
     )
     return (
@@ -186,7 +200,7 @@ def labelstudio(ctx: _Ctx) -> str:
     )
 
 
-def dataset(ctx: _Ctx) -> str:
+def dataset(ctx: Ctx) -> str:
     build = stage_api("dataset", "build_dataset")
     if ctx.labelled is None:
         raise StepSkipped("no labelled frames")
@@ -194,11 +208,9 @@ def dataset(ctx: _Ctx) -> str:
         ctx.labelled,
         ctx.out / "dataset",
         names=class_names(),
-        val_fraction=ctx.settings.dataset.val_fraction,
-        seed=ctx.settings.dataset.seed,
-        dedup_threshold=ctx.settings.dataset.dedup_threshold,
         # a fixed camera: every picture is within a few bits by ahash; phash tells them apart
         hash_method="phash",
+        settings=ctx.settings,
         catalog=ctx.catalog,
     )
     ctx.data_yaml = Path(res.data_yaml)
@@ -208,7 +220,7 @@ def dataset(ctx: _Ctx) -> str:
     )
 
 
-def train(ctx: _Ctx) -> str:
+def train(ctx: Ctx) -> str:
     run = stage_api("train", "train")
     if ctx.data_yaml is None or not ctx.data_yaml.is_file():
         raise StepSkipped("no dataset")
@@ -223,6 +235,7 @@ def train(ctx: _Ctx) -> str:
         project=ctx.out / "runs" / "train",
         workers=0,
         overrides=ctx.plan.train_overrides,
+        settings=ctx.settings,
         catalog=ctx.catalog,
     )
     ctx.model_name, ctx.weights = str(res.name), Path(res.weights)
@@ -234,7 +247,7 @@ def train(ctx: _Ctx) -> str:
     )
 
 
-def detect(ctx: _Ctx) -> str:
+def detect(ctx: Ctx) -> str:
     run = stage_api("detect", "detect")
     model = _model(ctx)
     sources = [  # (folder, what, write rows into the study database)
@@ -254,6 +267,7 @@ def detect(ctx: _Ctx) -> str:
             imgsz=ctx.plan.imgsz,
             recursive=True,
             db_url=study_db_url(ctx.out) if to_study else None,
+            settings=ctx.settings,
             catalog=ctx.catalog,
         )
         total.update(res.per_class)
@@ -265,7 +279,7 @@ def detect(ctx: _Ctx) -> str:
     return f"{'; '.join(parts)} ({classes}); {study_rows} rows in yolo_image_detection"
 
 
-def track(ctx: _Ctx) -> str:
+def track(ctx: Ctx) -> str:
     run = stage_api("track", "track")
     model = _model(ctx)
     if not ctx.videos:
@@ -311,16 +325,20 @@ def _count_rows(db_url: str, table_name: str) -> int:
         engine.dispose()
 
 
-def _model(ctx: _Ctx) -> Path:
+def _model(ctx: Ctx) -> Path:
     if ctx.weights is None or not ctx.weights.is_file():
         raise StepSkipped("no trained model")
     return ctx.weights
 
 
-def report(ctx: _Ctx) -> str:
+def report(ctx: Ctx) -> str:
     build = stage_api("report", "build_report")
     index = build(
-        ctx.catalog, ctx.out / "report", title="Vigie demo", study_db_url=study_db_url(ctx.out)
+        ctx.catalog,
+        ctx.out / "report",
+        title="Vigie demo",
+        study_db_url=study_db_url(ctx.out),
+        settings=ctx.settings,
     )
     images = len(list((index.parent / "img").glob("*.jpg")))
     html = index.read_text(encoding="utf-8")
@@ -331,7 +349,7 @@ def report(ctx: _Ctx) -> str:
     )
 
 
-def _rel(ctx: _Ctx, path: Path | str | None) -> str:
+def _rel(ctx: Ctx, path: Path | str | None) -> str:
     if path is None:
         return "-"
     p = Path(path)
@@ -358,7 +376,7 @@ def _describe(res: Any) -> str:
     return ", ".join(parts) or type(res).__name__
 
 
-STEPS: list[tuple[str, Callable[[_Ctx], str]]] = [
+STEPS: list[tuple[str, Callable[[Ctx], str]]] = [
     ("scene", scene),
     ("capture", capture),
     ("study-db", study_db),

@@ -11,14 +11,17 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from vigie.catalog import Catalog
+from vigie.config import Settings, load_settings, stage_options
 from vigie.detect import outputs
+from vigie.detect.result import DetectResult
 from vigie.errors import ConfigError, MediaError, output_dir
 from vigie.files import sweep_parts
 from vigie.media import decode_image, list_media
@@ -27,41 +30,12 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    from vigie.catalog import Catalog
     from vigie.detect.coco import CocoResults
     from vigie.frames import Selection
     from vigie.identity import MediaIdentity
     from vigie.types import Detections
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class DetectResult:
-    """What a detection run did."""
-
-    images: int = 0
-    done: int = 0
-    failed: int = 0
-    detections: int = 0
-    per_class: Counter[str] = field(default_factory=Counter)
-    failures: list[tuple[Path | str, str]] = field(default_factory=list)  # a URL as text
-    seconds: float = 0.0
-    out: Path = Path(".")
-    csv: Path | None = None
-    coco: Path | None = None  # the COCO results file (--coco)
-    run_id: int | None = None
-    model: str = ""
-    backend: str = ""
-    study_rows: int = 0
-
-    @property
-    def ms_per_image(self) -> float:
-        return 1000.0 * self.seconds / self.images if self.images else 0.0
-
-    @property
-    def images_per_second(self) -> float:
-        return self.images / self.seconds if self.seconds > 0 else 0.0
 
 
 @dataclass
@@ -146,11 +120,11 @@ def detect(
     source: Path | str | Sequence[Path | str],
     *,
     model: str | Path,
-    out: Path | str = ".",
-    backend: Literal["torch", "onnx"] = "onnx",
-    conf: float = 0.25,
-    iou: float = 0.7,
-    imgsz: int = 640,
+    out: Path | str | None = None,
+    backend: Literal["torch", "onnx"] | None = None,
+    conf: float | None = None,
+    iou: float | None = None,
+    imgsz: int | None = None,
     classes: list[int | str] | None = None,
     device: str | None = None,
     recursive: bool = False,
@@ -161,8 +135,9 @@ def detect(
     coco: Path | str | None = None,
     coco_gt: Path | str | None = None,
     db_url: str | None = None,
+    settings: Settings | None = None,
     catalog: Catalog | None = None,
-    batch: int = 4,
+    batch: int | None = None,
     workers: int = 2,
     on_progress: Callable[[int], None] | None = None,
     frames: Selection | None = None,
@@ -188,8 +163,13 @@ def detect(
         db_url: study database (SQLAlchemy URL) receiving ``yolo_image_detection`` rows for
             images whose identity is known (:func:`vigie.identity.identity_of`: the catalog's
             provenance, else the file name); each image's rows are replaced, no other's.
-        catalog: records the run, the images and their detections.
-        batch: images per inference call (and per database transaction).
+        settings: the settings (default :func:`vigie.config.load_settings`); ``out``,
+            ``backend``, ``conf``, ``iou`` and ``imgsz`` left at ``None`` come from
+            ``settings.detect`` (a relative ``out`` lies in the workspace).
+        catalog: records the run (``detect``), the images and their detections; default: the
+            one of ``settings``.
+        batch: images per inference call (and per database transaction); ``None``:
+            ``settings.detect.batch``.
         workers: threads for decoding and for writing.
         on_progress: called with the number of images finished since the last call.
         frames: which frames of a video source to detect in (default: one a second).
@@ -206,24 +186,37 @@ def detect(
     from vigie.detect.coco import CocoResults
     from vigie.detect.recording import Recorder
 
-    if batch < 1 or workers < 1:
+    if (batch is not None and batch < 1) or workers < 1:
         raise ConfigError("batch and workers must be at least 1")
     from vigie.detect.sources import resolve_sources
 
+    cfg = settings or load_settings()
+    det = stage_options(
+        cfg.detect, out=out, backend=backend, conf=conf, iou=iou, imgsz=imgsz, batch=batch
+    )
+    out, backend, conf = cfg.output_path(det.out), det.backend, det.conf
+    iou, imgsz, batch = det.iou, det.imgsz, det.batch
     out_dir = output_dir(out)
-    found = resolve_sources(
-        source, out=out_dir, recursive=recursive, frames=frames, catalog=catalog,
-        allow_private=allow_private,
-    )  # fmt: skip
-    paths = found.images
-    coco_results = CocoResults.open(coco, coco_gt)
-    sweep_parts(
-        [out_dir / d for d in (outputs.IMAGES_DIR, outputs.JSONS_DIR, outputs.CROPS_DIR)],
-        recursive=True,
-    )
-    detector = load_detector(
-        model, backend=backend, conf=conf, iou=iou, imgsz=imgsz, device=device, catalog=catalog
-    )
+    own_catalog = catalog is None
+    catalog = catalog if catalog is not None else Catalog.from_settings(cfg)
+    try:
+        found = resolve_sources(
+            source, out=out_dir, recursive=recursive, frames=frames, catalog=catalog,
+            allow_private=allow_private,
+        )  # fmt: skip
+        paths = found.images
+        coco_results = CocoResults.open(coco, coco_gt)
+        sweep_parts(
+            [out_dir / d for d in (outputs.IMAGES_DIR, outputs.JSONS_DIR, outputs.CROPS_DIR)],
+            recursive=True,
+        )
+        detector = load_detector(
+            model, backend=backend, conf=conf, iou=iou, imgsz=imgsz, device=device, catalog=catalog
+        )
+    except BaseException:
+        if own_catalog:
+            catalog.close()
+        raise
     detector.classes = class_ids(classes, detector.names)
     opts = _Options(
         out_dir,
@@ -237,7 +230,8 @@ def detect(
     result = DetectResult(out=out_dir, model=detector.label, backend=detector.backend)
     result.failures.extend(found.failures)  # sources that gave nothing: failed items
     result.failed = result.images = len(found.failures)
-    recorder = Recorder(catalog, db_url, detector.label, found.root, config=_run_config(locals()))
+    config = {**cfg.safe_dump(), "options": _run_config(locals())}
+    recorder = Recorder(catalog, db_url, detector.label, found.root, config, own_catalog)
     result.run_id = recorder.run_id
     csv_rows: list[dict[str, Any]] = []
     start = time.perf_counter()

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from vigie.catalog import Catalog
-    from vigie.detect.pipeline import DetectResult
+    from vigie.detect.result import DetectResult
     from vigie.types import Detections
 
 log = logging.getLogger(__name__)
@@ -31,8 +31,10 @@ class Recorder:
         model_label: str,
         source: Path,
         config: dict[str, Any],
+        own_catalog: bool = False,
     ) -> None:
         self.catalog = catalog
+        self.own_catalog = own_catalog  # close it with the run
         self.model_label = model_label
         self.engine: Engine | None = None
         if db_url:
@@ -190,5 +192,7 @@ class Recorder:
                 extra={"detections": result.detections, "images": result.images},
             )
             self.catalog.finish_run(self.run_id, "done" if ok else "failed", counts)
+        if self.catalog is not None and self.own_catalog:
+            self.catalog.close()
         if self.engine is not None:
             self.engine.dispose()

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from vigie.catalog import stage_run
+from vigie.config import Settings, load_settings, stage_options
 from vigie.errors import ConfigError, MediaError
 from vigie.files import sweep_parts
 from vigie.frames.select import Mode, Strategy, select_frames, selection_tag, validate_selection
@@ -123,8 +125,9 @@ def extract_frames(
     seed: int = 0,
     max_count: int | None = None,
     out: Path,
-    fmt: Format = "jpg",
-    quality: int = 95,
+    fmt: Format | None = None,
+    quality: int | None = None,
+    settings: Settings | None = None,
     catalog: Catalog | None = None,
     threads: int = 0,
     writers: int | None = None,
@@ -137,8 +140,10 @@ def extract_frames(
         mode, value, start, end, strategy, seed, max_count: the selection (see
             :func:`vigie.frames.select_frames`).
         out: the folder the frames and ``manifest.csv``/``manifest.json`` go to.
-        fmt, quality: ``jpg`` (quality 1-100) or ``png``.
-        catalog: record each frame as a media item (kind ``frame``) whose parent is the video.
+        fmt, quality: ``jpg`` (quality 1-100) or ``png``; ``None``: ``settings.frames``.
+        settings: the settings (default :func:`vigie.config.load_settings`).
+        catalog: the catalog that records the run (``frames``) and each frame as a media item
+            (kind ``frame``) whose parent is the video; default: the one of ``settings``.
         threads: decoder threads (0 = FFmpeg's choice).
         writers: encoder threads (default: CPU count, at most 4).
         on_frame: called with the number of frames just finished (for progress bars).
@@ -150,22 +155,33 @@ def extract_frames(
         ConfigError: an invalid selection or output format.
         MediaError: the video cannot be opened or has no video stream.
     """
+    cfg = settings or load_settings()
     sel = Selection(mode, value, start, end, strategy, seed, max_count)
     sel.validate()
-    check_output(fmt, quality)
-    result = run_extraction(
-        Path(video),
-        sel,
-        Path(out),
-        fmt,
-        quality,
-        threads=threads,
-        writers=writers,
-        on_frame=on_frame,
-    )
-    log_warnings(result)
-    if catalog is not None:
-        record_frames(catalog, result)
+    check_output(fmt or cfg.frames.format, cfg.frames.quality if quality is None else quality)
+    opts = stage_options(cfg.frames, format=fmt, quality=quality)
+    run_options = {
+        "video": str(video),
+        "out": str(out),
+        "selection": sel.tag,
+        "format": opts.format,
+    }
+    with stage_run("frames", cfg, catalog, run_options) as (cat, run):
+        result = run_extraction(
+            Path(video),
+            sel,
+            Path(out),
+            opts.format,
+            opts.quality,
+            threads=threads,
+            writers=writers,
+            on_frame=on_frame,
+        )
+        log_warnings(result)
+        record_frames(cat, result, run.id)
+        run.counts.done = result.written
+        run.counts.skipped = result.existing
+        run.counts.failed = len(result.missing)
     return result
 
 

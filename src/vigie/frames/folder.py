@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vigie.catalog import stage_run
+from vigie.config import FramesSettings, Settings, load_settings, stage_options
 from vigie.errors import ConfigError, MediaError, output_dir
 from vigie.frames.core import (
     Format,
@@ -37,13 +39,14 @@ from vigie.frames.write import safe_stem
 from vigie.media import list_media
 
 if TYPE_CHECKING:
-    from vigie.catalog import Catalog
+    from vigie.catalog import Catalog, RunHandle
 
 log = logging.getLogger(__name__)
 
 Outcome = tuple["FramesResult | None", "str | None"]
 Job = tuple[Path, Selection, Path, str, int, int, int]
-DEFAULT_TIMEOUT = 1800.0  # seconds without any video finishing before the pool is stopped
+# seconds without any video finishing before the pool is stopped (the setting's default)
+DEFAULT_TIMEOUT: float = FramesSettings.model_fields["video_timeout"].default
 
 OnVideo = Callable[[Path, "FramesResult | None", "str | None"], None]
 
@@ -122,22 +125,26 @@ def extract_folder(
     seed: int = 0,
     max_count: int | None = None,
     out: Path,
-    fmt: Format = "jpg",
-    quality: int = 95,
+    fmt: Format | None = None,
+    quality: int | None = None,
+    settings: Settings | None = None,
     catalog: Catalog | None = None,
-    workers: int = 0,
-    timeout: float = DEFAULT_TIMEOUT,
+    workers: int | None = None,
+    timeout: float | None = None,
     on_video: OnVideo | None = None,
 ) -> FolderResult:
     """Extract frames from every video under ``folder`` into ``out/<video>/``.
 
     Args:
         folder: a directory searched recursively for video files.
-        mode ... quality: as :func:`vigie.frames.extract_frames`.
-        catalog: record frames (and their videos) in the catalog.
-        workers: processes (0 = CPU count, capped by the number of videos).
+        mode ... quality, settings: as :func:`vigie.frames.extract_frames`.
+        catalog: the catalog that records the run (``frames``), the frames and their videos;
+            default: the one of ``settings``.
+        workers: processes (0 = CPU count, capped by the number of videos); ``None``:
+            ``settings.frames.workers``.
         timeout: seconds without any video finishing after which the workers are stopped and
-            the videos they held are retried alone, then reported (a hung decoder).
+            the videos they held are retried alone, then reported (a hung decoder); ``None``:
+            ``settings.frames.video_timeout``.
         on_video: called with ``(video, result, error)`` as each video finishes.
 
     Raises:
@@ -146,14 +153,33 @@ def extract_folder(
     folder, out = Path(folder), Path(out)
     if not folder.is_dir():
         raise ConfigError(f"{folder} is not a folder", hint="give a video file or a directory")
+    cfg = settings or load_settings()
     sel = Selection(mode, value, start, end, strategy, seed, max_count)
     sel.validate()
-    check_output(fmt, quality)
+    check_output(fmt or cfg.frames.format, cfg.frames.quality if quality is None else quality)
+    opts = stage_options(
+        cfg.frames, format=fmt, quality=quality, workers=workers, video_timeout=timeout
+    )
     output_dir(out)
+    run_options = {"folder": str(folder), "out": str(out), "selection": sel.tag}
+    with stage_run("frames", cfg, catalog, run_options) as (cat, run):
+        return _extract_all(folder, sel, out, opts, cat, run, on_video)
+
+
+def _extract_all(
+    folder: Path,
+    sel: Selection,
+    out: Path,
+    opts: FramesSettings,
+    catalog: Catalog,
+    run: RunHandle,
+    on_video: OnVideo | None,
+) -> FolderResult:
+    fmt, quality, timeout = opts.format, opts.quality, opts.video_timeout
     started = time.perf_counter()
     videos = find_videos(folder)
     cpus = os.cpu_count() or 1
-    workers = max(1, min(workers or cpus, len(videos) or 1))
+    workers = max(1, min(opts.workers or cpus, len(videos) or 1))
     threads = max(1, cpus // workers)
     writers = max(1, min(4, cpus // workers))
     shared = Counter(output_folder(out, folder, v) for v in videos)
@@ -168,12 +194,14 @@ def extract_folder(
         result, error = outcome
         if result is not None:
             log_warnings(result)
-            if catalog is not None:
-                record_frames(catalog, result)
+            record_frames(catalog, result, run.id)
+            run.counts.done += result.written
+            run.counts.skipped += result.existing
+            run.counts.failed += len(result.missing)
         else:
             log.warning("%s: skipped: %s", video.name, error)
-            if catalog is not None:
-                record_failure(catalog, video, error or "failed")
+            record_failure(catalog, video, error or "failed")
+            run.counts.failed += 1
         if on_video is not None:
             on_video(video, result, error)
 

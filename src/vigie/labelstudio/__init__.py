@@ -20,8 +20,11 @@ from vigie.labelstudio.project import (
     parse_label_config,
     setup_project,
 )
-from vigie.labelstudio.pull import PullResult, pull, read_export_file
-from vigie.labelstudio.push import PushResult, local_files_ref, push
+from vigie.labelstudio.pull import PullResult, read_export_file
+from vigie.labelstudio.push import PushResult, local_files_ref
+
+# last: `push` and `pull` are the recorded runs of stage.py (the submodules share their names)
+from vigie.labelstudio.stage import pull, push  # isort: skip
 
 __all__ = [
     "AnnotatedTask",

@@ -76,11 +76,13 @@ class Predictor:
     def from_model(
         cls,
         model: Path | str,
-        conf: float = 0.25,
+        conf: float | None = None,
         catalog: Catalog | None = None,
         device: str | None = None,
     ) -> Predictor:
         """Load ``model`` with the detect stage (torch backend) and name the version by hash.
+
+        ``conf`` defaults to the default of the ``detect.conf`` setting.
 
         ``model`` is a weights file or a name registered by `vigie train` (in ``catalog``),
         resolved as every stage resolves ``--model`` (:func:`vigie.train.resolve_model`).
@@ -97,7 +99,12 @@ class Predictor:
                 f"model not found: {model}",
                 hint="give a .pt file or a model name registered by `vigie train`",
             )
-        detector = load_detector(resolved.path, backend="torch", conf=conf, device=device)
+        detector = load_detector(
+            resolved.path,
+            backend="torch",
+            conf=_default_conf() if conf is None else conf,
+            device=device,
+        )
         digest = hashlib.sha256(resolved.path.read_bytes()).hexdigest()[:8]
         name = resolved.registry_name or resolved.path.stem
         return cls(detector, f"{name}-{digest}")
@@ -135,3 +142,9 @@ class Predictor:
                     }
                 )
         return out
+
+
+def _default_conf() -> float:
+    from vigie.config import DetectSettings
+
+    return float(DetectSettings.model_fields["conf"].default)

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from vigie.catalog import Catalog
+from vigie.catalog import Catalog, stage_run
 from vigie.config import LinksSettings, Settings, load_settings
 from vigie.errors import ConfigError
 from vigie.files import write_atomic
@@ -314,17 +314,12 @@ def build_links(
     result.manifest = write_manifest(
         result.links, out_dir / f"links_{study}_{safe_part(tag_value)}.{ext}", ext
     )
-    own = catalog is None
-    cat = catalog or Catalog.from_settings(cfg)
-    try:
-        with cat.run("links", cfg.safe_dump()) as run:
-            new = register_links(cat, result.links)
-            run.counts.done = len(result.links)
-            run.counts.skipped = result.unknown + len(result.missing_url) + result.duplicates
-            run.counts.extra = {"new": new, "rows": result.rows}
-    finally:
-        if own:
-            cat.close()
+    run_options = {"study": study, "start": str(start), "end": str(end), "out": str(out_dir)}
+    with stage_run("links", cfg, catalog, run_options) as (cat, run):
+        new = register_links(cat, result.links)
+        run.counts.done = len(result.links)
+        run.counts.skipped = result.unknown + len(result.missing_url) + result.duplicates
+        run.counts.extra = {"new": new, "rows": result.rows}
     for platform, publication in result.missing_url:
         log.warning("no media_url for twitter publication %s (platform %s)", publication, platform)
     if result.unknown:

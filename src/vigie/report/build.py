@@ -1,4 +1,4 @@
-"""``build_report``: one static HTML folder (index.html + img/) from the catalog.
+"""``write_report``: one static HTML folder (index.html + img/) from the catalog.
 
 The page opens from disk with no server: charts are inline SVG, sample images are copied into
 ``img/`` beside the page with their boxes drawn, and nothing refers to an external URL.
@@ -58,7 +58,7 @@ figcaption{font-size:12px;color:#555}
 """
 
 
-def build_report(
+def write_report(
     catalog: Catalog,
     out_dir: Path | str,
     *,

@@ -7,9 +7,16 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from vigie.report import svg
-from vigie.report.build import SIZE_COLORS, STATUS_COLORS
-from vigie.report.data import SIZE_ORDER
+from vigie.report import (
+    SIZE_COLORS,
+    SIZE_ORDER,
+    STATUS_COLORS,
+    color,
+    legend,
+    line_chart,
+    stacked_bars,
+    timeline,
+)
 
 POLL_COLORS = {
     "kept": STATUS_COLORS["done"],
@@ -33,7 +40,7 @@ def polls_per_hour(name: str, hours: Sequence[Mapping[str, Any]]) -> str:
         "duplicate": [float(h["duplicate"]) for h in hours],
         "failed": [float(h["failed"]) for h in hours],
     }
-    return svg.legend(list(stacks), POLL_COLORS) + svg.stacked_bars(
+    return legend(list(stacks), POLL_COLORS) + stacked_bars(
         labels,
         stacks,
         title=f"polls per hour (UTC), {name}",
@@ -71,7 +78,7 @@ def objects_over_time(entry: Mapping[str, Any], colors: Mapping[str, str]) -> st
     def fmt(x: float) -> str:
         return datetime.fromtimestamp(x, UTC).strftime(pattern)
 
-    return svg.legend(list(series), colors) + svg.line_chart(
+    return legend(list(series), colors) + line_chart(
         series,
         title=f"objects per class over time, {entry['camera']}",
         x_label=label,
@@ -90,7 +97,7 @@ def objects_per_study(studies: Sequence[Mapping[str, Any]]) -> str:
         return ""
     cats = [f"{st['study_id']} · {st['platform']}" for st in studies]
     stacks = {size: [float(st["by_size"].get(size, 0)) for st in studies] for size in sizes}
-    return svg.legend(sizes, SIZE_COLORS) + svg.stacked_bars(
+    return legend(sizes, SIZE_COLORS) + stacked_bars(
         cats,
         stacks,
         title="objects per study and platform by size category",
@@ -116,7 +123,7 @@ def track_timeline(video: Mapping[str, Any], colors: Mapping[str, str]) -> str:
         for name, r in zip(names, rows, strict=True)
     ]
     end = max(float(video.get("duration") or 0.0), *(b[2] for b in bars))
-    return svg.timeline(
+    return timeline(
         names,
         bars,
         title=f"tracks of {video['name']}",
@@ -135,7 +142,7 @@ def items_by_status(by_kind: Mapping[str, Mapping[str, int]]) -> str:
     if not statuses:
         return ""
     stacks = {s: [float(by_kind[k].get(s, 0)) for k in kinds] for s in statuses}
-    return svg.legend(statuses, STATUS_COLORS) + svg.stacked_bars(
+    return legend(statuses, STATUS_COLORS) + stacked_bars(
         kinds, stacks, title="items by kind and status", y_label="items", colors=STATUS_COLORS
     )
 
@@ -155,8 +162,8 @@ def training_curves(model: Mapping[str, Any]) -> list[str]:
             groups.setdefault(group, {})[key] = [(float(x), float(y)) for x, y in points]
     order = ("losses", "validation metrics", "learning rate")
     return [
-        svg.legend(list(curves))
-        + svg.line_chart(
+        legend(list(curves))
+        + line_chart(
             curves,
             title=f"{group} of {model['name']}",
             x_label="epoch",
@@ -170,4 +177,4 @@ def training_curves(model: Mapping[str, Any]) -> list[str]:
 
 def class_colors(classes: Sequence[str]) -> dict[str, str]:
     """One colour per class, the same on every page (the palette in class-name order)."""
-    return {c: svg.color(i) for i, c in enumerate(sorted(set(classes)))}
+    return {c: color(i) for i, c in enumerate(sorted(set(classes)))}

@@ -91,7 +91,7 @@ class Dashboard:
 
         platforms: dict[int, str] = {}
         if options.study_db_url:
-            from vigie.report.data import study_platform_names
+            from vigie.report import study_platform_names
 
             platforms = study_platform_names(options.study_db_url)
         self.options = options

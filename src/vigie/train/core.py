@@ -13,13 +13,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from vigie.catalog import Catalog, stage_run
+from vigie.catalog.models import register_model
+from vigie.config import Settings, load_settings, stage_options
 from vigie.errors import ConfigError, DatasetError, ModelError, require
 from vigie.models import resolve_model, ultralytics_offline
-
-if TYPE_CHECKING:
-    from vigie.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
@@ -215,18 +215,19 @@ def validate(
 def train(
     data: Path | str,
     *,
-    model: str | Path = "yolo11n.pt",
+    model: str | Path | None = None,
     name: str,
-    epochs: int = 100,
-    imgsz: int = 640,
-    batch: int = 8,
+    epochs: int | None = None,
+    imgsz: int | None = None,
+    batch: int | None = None,
     device: str | None = None,
-    project: Path | str = Path("runs/train"),
+    project: Path | str | None = None,
     resume: bool = False,
     workers: int = 2,
     patience: int = 100,
-    plots: bool = False,
+    plots: bool | None = None,
     overrides: Mapping[str, Any] | None = None,
+    settings: Settings | None = None,
     catalog: Catalog | None = None,
     callbacks: Mapping[str, Callable[[Any], None]] | None = None,
 ) -> TrainResult:
@@ -244,7 +245,11 @@ def train(
             run folder and record them with the model (off: nothing is drawn).
         overrides: any other ultralytics training argument (lr0, mosaic, nbs...); they win over
             the arguments above (``plots`` included), except data, name, project, model, resume.
-        catalog: registers the model and records the run.
+        settings: the settings (default :func:`vigie.config.load_settings`); ``model``,
+            ``epochs``, ``imgsz``, ``batch``, ``device``, ``project`` and ``plots`` left at
+            ``None`` come from ``settings.train`` (a relative ``project`` lies in the workspace).
+        catalog: registers the model and records the run (``train``); default: the one of
+            ``settings``.
         callbacks: ultralytics callbacks by event name (e.g. ``on_fit_epoch_end``).
 
     Returns:
@@ -255,9 +260,22 @@ def train(
         nothing to resume; ConfigError: an override of an argument Vigie sets itself.
     """
     require("ultralytics", "yolo")
+    cfg = settings or load_settings()
+    t = stage_options(
+        cfg.train,
+        model=None if model is None else str(model),
+        epochs=epochs,
+        imgsz=imgsz,
+        batch=batch,
+        device=device,
+        project=project,
+        plots=plots,
+    )
+    model, epochs, imgsz, batch, device = t.model, t.epochs, t.imgsz, t.batch, t.device
+    plots = t.plots
     extra = _check_overrides(overrides or {})
     data_path = _check_data(Path(data))
-    project_dir = Path(project).resolve()
+    project_dir = cfg.output_path(t.project).resolve()
     params: dict[str, Any] = {
         "model": str(model),
         "epochs": epochs,
@@ -270,35 +288,25 @@ def train(
         "plots": plots,
         **extra,
     }
-    if resume:
-        source = str(_resume_checkpoint(project_dir, name))
-    else:
-        source = resolve_model(model, catalog).source
-    config = {"data": str(data_path), "name": name, **params}
-    run_id = catalog.start_run("train", config) if catalog is not None else None
-    try:
+    run_options = {"data": str(data_path), "name": name, **params}
+    with stage_run("train", cfg, catalog, run_options) as (cat, run):
+        if resume:
+            source = str(_resume_checkpoint(project_dir, name))
+        else:
+            source = resolve_model(model, cat).source
         result = _train(source, data_path, name, project_dir, params, resume, callbacks)
-        if catalog is not None:
-            from vigie.catalog.models import register_model
-
-            result.model_id = register_model(
-                catalog,
-                name,
-                result.weights,
-                dataset=data_path,
-                classes=result.classes,
-                metrics=result.metrics_dict(),
-                params={**params, "duration_s": round(result.duration, 1)},
-                run_id=run_id,
-                plots=result.plots,
-            )
-    except BaseException as exc:
-        if catalog is not None and run_id is not None:
-            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-            catalog.finish_run(run_id, status, error=str(exc)[:2000])
-        raise
-    if catalog is not None and run_id is not None:
-        catalog.finish_run(run_id, "done", {"epochs": epochs})
+        result.model_id = register_model(
+            cat,
+            name,
+            result.weights,
+            dataset=data_path,
+            classes=result.classes,
+            metrics=result.metrics_dict(),
+            params={**params, "duration_s": round(result.duration, 1)},
+            run_id=run.id,
+            plots=result.plots,
+        )
+        run.counts.extra = {"epochs": epochs}
     return result
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from vigie.catalog import Catalog, media_items, sources
-from vigie.report import data as report_data
+from vigie.report import load_camera_series, load_models, load_study_objects
 from vigie.serve.health import iso
 from vigie.serve.queries.common import safe_url
 
@@ -29,7 +29,7 @@ def counts(
 ) -> dict[str, Any]:
     """Objects per class over time per camera (between ``since`` and ``until``), the time span
     of all kept snapshots, and objects per study and platform by size category."""
-    series = report_data.load_camera_series(catalog, max_points, since=since, until=until)
+    series = load_camera_series(catalog, max_points, since=since, until=until)
     taken = func.coalesce(media_items.c.captured_at, media_items.c.created_at)
     with catalog.engine.connect() as conn:
         first, last = conn.execute(
@@ -37,7 +37,7 @@ def counts(
             .select_from(media_items.join(sources, media_items.c.source_id == sources.c.id))
             .where(sources.c.kind == "camera", media_items.c.status == "done")
         ).one()
-    studies = report_data.load_study_objects(catalog, platforms)
+    studies = load_study_objects(catalog, platforms)
     return {
         "since": iso(since),
         "until": iso(until),
@@ -162,5 +162,5 @@ def models(catalog: Catalog) -> list[dict[str, Any]]:
             "params": {k: v for k, v in m.params.items() if isinstance(v, str | int | float)},
             "curves": {k: [list(p) for p in v] for k, v in m.curves.items()},
         }
-        for m in report_data.load_models(catalog)
+        for m in load_models(catalog)
     ]
