@@ -85,6 +85,10 @@ def download(
             help="allow loopback/private/link-local addresses (LAN mirrors, tests)",
         ),
     ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option("--ray", help="run on a Ray cluster: auto, HOST:PORT or ray://HOST:PORT"),
+    ] = None,
 ) -> None:
     """Download media concurrently, validated, resumably; failures are recorded, not fatal.
 
@@ -114,6 +118,7 @@ def download(
             "retries": retries,
             "frame_threshold": frame_threshold,
         },
+        ray={"address": ray},
     )
     cat = common.open_catalog(cfg)
     try:
