@@ -54,6 +54,10 @@ def frames(
         float | None,
         typer.Option("--timeout", help="seconds before a stuck decoder is stopped (folders)"),
     ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option("--ray", help="folders on a Ray cluster: auto, HOST:PORT, ray://HOST:PORT"),
+    ] = None,
 ) -> None:
     """Extract frames from a video or from every video of a folder, exactly as asked.
 
@@ -79,6 +83,7 @@ def frames(
             "workers": workers,
             "video_timeout": timeout,
         },
+        ray={"address": ray},
     )
     target = cfg.frames.out
     output_dir(target)
@@ -231,6 +236,7 @@ def _run_folder(
                 workers=fs.workers,
                 timeout=fs.video_timeout,
                 on_video=on_video,
+                ray=cfg.ray.address,
             )
     finally:
         cat.close()

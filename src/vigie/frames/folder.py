@@ -128,6 +128,7 @@ def extract_folder(
     workers: int = 0,
     timeout: float = DEFAULT_TIMEOUT,
     on_video: OnVideo | None = None,
+    ray: str | None = None,
 ) -> FolderResult:
     """Extract frames from every video under ``folder`` into ``out/<video>/``.
 
@@ -139,6 +140,7 @@ def extract_folder(
         timeout: seconds without any video finishing after which the workers are stopped and
             the videos they held are retried alone, then reported (a hung decoder).
         on_video: called with ``(video, result, error)`` as each video finishes.
+        ray: a Ray cluster address: one video per task there (:mod:`vigie.cluster.frames`).
 
     Raises:
         ConfigError: invalid selection, or ``folder`` is not a directory.
@@ -177,7 +179,12 @@ def extract_folder(
         if on_video is not None:
             on_video(video, result, error)
 
-    run_in_processes(videos, jobs, workers, finish, timeout=timeout)
+    if ray:
+        from vigie.cluster.frames import frames_on_ray
+
+        frames_on_ray(ray, videos, jobs, finish, folder, out, timeout)
+    else:
+        run_in_processes(videos, jobs, workers, finish, timeout=timeout)
     results = [r for v in videos if (r := outcomes[v][0]) is not None]
     failed = [(v, outcomes[v][1] or "failed") for v in videos if outcomes[v][0] is None]
     return FolderResult(results, failed, time.perf_counter() - started)

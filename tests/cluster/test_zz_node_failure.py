@@ -1,0 +1,69 @@
+"""A worker node killed mid-run loses nothing (this module runs last: it kills the worker)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+from tests.cluster.conftest import RayCluster
+from tests.download.helpers import fast_settings, media_files, study_row, write_manifest
+from tests.fixtures.http import FaultServer, Reply, wait_until
+from tests.fixtures.media import jpeg_bytes
+
+from vigie.catalog import Catalog
+from vigie.download import download
+
+N = 40
+
+
+def test_worker_node_killed_mid_download_loses_and_doubles_nothing(
+    ray_cluster: RayCluster, fault_server: FaultServer, tmp_path: Path
+) -> None:
+    entries = [
+        study_row(
+            fault_server.route(f"/s/{i}.jpg", Reply(body=jpeg_bytes(64, 48, seed=i), delay=0.4)),
+            f"53_P{i}_1.jpg",
+        )
+        for i in range(N)
+    ]
+    manifest = write_manifest(tmp_path / "m.jsonl", entries)
+    settings = fast_settings(
+        tmp_path / "ws", read_timeout=5.0, ray={"address": ray_cluster.address, "shard_size": 2}
+    )
+    catalog = Catalog.from_settings(settings)
+    out = tmp_path / "out"
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = download(
+                study=53, manifest=manifest, out=out, settings=settings, catalog=catalog,
+                purpose="media_analysis",
+            )  # fmt: skip
+        except BaseException as exc:  # reported by the assertion below
+            outcome["error"] = exc
+
+    driver = threading.Thread(target=run)
+    driver.start()
+    try:
+        assert wait_until(lambda: len(fault_server.requests) >= 6, timeout=120)
+        ray_cluster.kill_worker(ray_cluster.workers[-1], signal.SIGKILL)
+    finally:
+        driver.join(timeout=300)
+    assert "error" not in outcome, outcome.get("error")
+    result = outcome["result"]
+    assert result.total == N and result.failed == 0
+    assert result.done + result.skipped == N  # a retried shard adopts the files it had renamed
+    folder = out / "images_53"
+    files = media_files(folder)
+    assert len(files) == N and not [f for f in files if f.endswith(".part")]
+    for name in files:
+        with Image.open(folder / name) as im:
+            im.load()  # complete, decodable
+    rows = catalog.items(key_prefix="study:53:")
+    assert len(rows) == N and {r.status for r in rows} == {"done"}
+    assert {Path(r.path).name for r in rows} == files
+    catalog.close()
