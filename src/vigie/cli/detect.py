@@ -69,6 +69,10 @@ def detect(
     no_images: Annotated[
         bool, typer.Option("--no-images", help="skip the annotated images")
     ] = False,
+    ray: Annotated[
+        str | None,
+        typer.Option("--ray", help="run on a Ray cluster: auto, HOST:PORT or ray://HOST:PORT"),
+    ] = None,
 ) -> None:
     """Detect objects in every image of SOURCE: annotated images, JSON, catalog rows.
 
@@ -97,6 +101,7 @@ def detect(
             "backend": backend,
             "out": out,
         },
+        ray={"address": ray},
     )
     d = cfg.detect
     class_list: list[int | str] | None = (
@@ -127,6 +132,7 @@ def detect(
                 catalog=catalog,
                 batch=batch,
                 on_progress=lambda n: bar.advance(task, n),
+                ray=cfg.ray if cfg.ray.address else None,
             )
     finally:
         catalog.close()

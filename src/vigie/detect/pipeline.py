@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from vigie.catalog import Catalog
+    from vigie.config import RaySettings
     from vigie.detect.coco import CocoResults
     from vigie.identity import MediaIdentity
     from vigie.types import Detections
@@ -160,6 +161,7 @@ def detect(
     batch: int = 4,
     workers: int = 2,
     on_progress: Callable[[int], None] | None = None,
+    ray: str | RaySettings | None = None,
 ) -> DetectResult:
     """Detect objects in every image of ``source`` and write the results.
 
@@ -182,6 +184,8 @@ def detect(
         batch: images per inference call (and per database transaction).
         workers: threads for decoding and for writing.
         on_progress: called with the number of images finished since the last call.
+        ray: a Ray cluster address (or the ``ray`` settings): image batches through an actor
+            pool there (:mod:`vigie.cluster.detect`).
 
     Returns:
         counts, detections per class, failures and timing.
@@ -222,7 +226,13 @@ def detect(
     csv_rows: list[dict[str, Any]] = []
     start = time.perf_counter()
     try:
-        _run(paths, detector, opts, recorder, result, csv_rows, batch, workers, on_progress)
+        if ray:
+            from vigie.cluster.detect import detect_on_ray
+
+            detect_on_ray(ray, paths, detector, model, device, opts, recorder, result, csv_rows,
+                          batch, on_progress)  # fmt: skip
+        else:
+            _run(paths, detector, opts, recorder, result, csv_rows, batch, workers, on_progress)
     except BaseException:
         recorder.close(result, ok=False)
         raise
