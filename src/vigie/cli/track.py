@@ -84,6 +84,10 @@ def track(
         bool | None, typer.Option("--video/--no-video", help="write the annotated MP4")
     ] = None,
     force: Annotated[bool, typer.Option(help="analyse again videos already done")] = False,
+    ray: Annotated[
+        str | None,
+        typer.Option("--ray", help="run on a Ray cluster: auto, HOST:PORT or ray://HOST:PORT"),
+    ] = None,
 ) -> None:
     """Detect and track objects in videos: annotated MP4, per-track JSON/CSV, MOT text, counts.
 
@@ -108,6 +112,7 @@ def track(
             "out": out,
         },
         detect={"backend": backend, "imgsz": imgsz},
+        ray={"address": ray},
     )
     from vigie.track import TrackOptions
     from vigie.track import track as run_track
@@ -155,6 +160,7 @@ def track(
                 db_url=db,
                 force=force,
                 progress=report,
+                ray=cfg.ray if cfg.ray.address else None,
             )
     finally:
         catalog.close()
