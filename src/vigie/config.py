@@ -104,7 +104,13 @@ class DownloadSettings(BaseModel):
         64, ge=1, description="per-host limit for object stores (S3 hosts, links.s3_endpoint_url)"
     )
     stall_timeout: float = Field(
-        5.0, gt=0, description="seconds a body may send nothing before its slot is freed"
+        3.0, gt=0, description="seconds a body may send nothing before it is retried"
+    )
+    idle_release: float = Field(
+        1.0, gt=0, description="seconds without a byte after which a body frees its host slot"
+    )
+    min_rate: int = Field(
+        1024, ge=0, description="bytes/s a body must average over each stall_timeout window"
     )
 
 
