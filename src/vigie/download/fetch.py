@@ -172,10 +172,10 @@ class Fetcher:
         attempts = self.retry.attempts(self.rng)
         while True:
             try:
-                async with _Slot(self._host_slot(url)) as slot:
+                async with _Slot(self._host_slot(url)) as held:
                     remaining = attempts.start()
                     async with asyncio.timeout(min(self.cfg.item_deadline, remaining)):
-                        body = await self._attempt(client, url, part, slot)
+                        body = await self._attempt(client, url, part, held)
                 return await finish(body), attempts.count
             except asyncio.CancelledError:
                 raise
