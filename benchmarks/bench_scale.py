@@ -45,7 +45,7 @@ def jpeg(seed: int, size: tuple[int, int] = (160, 120)) -> bytes:
     return buf.getvalue()
 
 
-def serve(sock: socket.socket, bodies: list[bytes], latency: float, stall: float) -> None:
+def serve(socks: list[socket.socket], bodies: list[bytes], latency: float, stall: float) -> None:
     """GET /img/<i>.jpg -> body i; /stall/<i>.jpg: half the body then ``stall`` s of silence
     on its first request, the whole body afterwards."""
     stalled: set[str] = set()
@@ -75,24 +75,27 @@ def serve(sock: socket.socket, bodies: list[bytes], latency: float, stall: float
             writer.close()
 
     async def main() -> None:
-        server = await asyncio.start_server(handle, sock=sock, backlog=2048)
-        async with server:
-            await server.serve_forever()
+        servers = [await asyncio.start_server(handle, sock=s, backlog=2048) for s in socks]
+        await asyncio.gather(*(s.serve_forever() for s in servers))
 
     asyncio.run(main())
 
 
-def start_server(latency: float, stall: float = 60.0) -> tuple[int, mp.Process]:
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(2048)
+def start_server(latency: float, stall: float = 60.0, hosts: int = 1) -> tuple[int, mp.Process]:
+    """One server process listening on 127.0.0.1 .. 127.0.0.<hosts> (one port)."""
+    socks: list[socket.socket] = []
+    for k in range(1, hosts + 1):
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((f"127.0.0.{k}", socks[0].getsockname()[1] if socks else 0))
+        sock.listen(2048)
+        socks.append(sock)
     bodies = [jpeg(i) for i in range(16)]
     proc = mp.get_context("fork").Process(
-        target=serve, args=(sock, bodies, latency, stall), daemon=True
+        target=serve, args=(socks, bodies, latency, stall), daemon=True
     )
     proc.start()
-    return sock.getsockname()[1], proc
+    return socks[0].getsockname()[1], proc
 
 
 def run_download(urls: Path, root: Path, ray: str | None, **download: object) -> float:
@@ -167,34 +170,42 @@ class Head:
         import ray
 
         ray.shutdown()
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        self.proc.wait(timeout=60)
+        os.killpg(self.proc.pid, signal.SIGTERM)  # the head's own group: ray start, raylet, ...
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
         shutil.rmtree(self.temp, ignore_errors=True)
 
 
 def scaling(name: str, workers: list[int], local: Callable[[], float],
             on_ray: Callable[[str], float], repeat: int, items: int) -> None:  # fmt: skip
     base = median(local, repeat)
-    print(f"{name}: local executor {items / base:.0f} items/s ({base:.2f} s)")
+    print(f"{name}: local executor {items / base:.0f} items/s ({base:.2f} s)", flush=True)
     for w in workers:
         head = Head(w)
         try:
             on_ray(head.address)  # warm-up: worker processes, imports, model load
             seconds = median(lambda: on_ray(head.address), repeat)  # noqa: B023
+            print(f"{name}: Ray {w} worker(s) {items / seconds:.0f} items/s ({seconds:.2f} s), "
+                  f"ratio to local {base / seconds:.2f}", flush=True)  # fmt: skip
         finally:
             head.stop()
-        print(f"{name}: Ray {w} worker(s) {items / seconds:.0f} items/s ({seconds:.2f} s), "
-              f"ratio to local {base / seconds:.2f}")  # fmt: skip
 
 
 def download(args: argparse.Namespace) -> None:
-    port, server = start_server(args.latency)
+    port, server = start_server(args.latency, hosts=args.hosts)
     tmp = Path(tempfile.mkdtemp(prefix="vigie-scale-"))
     try:
         urls = tmp / "urls.txt"
-        urls.write_text("".join(f"http://127.0.0.1:{port}/img/{i}.jpg\n" for i in range(args.urls)))
+        # 127.0.0.k are all this machine's loopback: --hosts distinct hosts, one server
+        urls.write_text("".join(
+            f"http://127.0.0.{1 + i % args.hosts}:{port}/img/{i}.jpg\n" for i in range(args.urls)
+        ))  # fmt: skip
         scaling(
-            f"download {args.urls} URLs ({args.latency * 1000:.0f} ms latency)",
+            f"download {args.urls} URLs of {args.hosts} hosts ({args.latency * 1000:.0f} ms "
+            "latency)",
             args.workers,
             lambda: run_download(urls, tmp / "local", None, processes=1),
             lambda address: run_download(urls, tmp / "ray", address),
@@ -254,6 +265,7 @@ def main() -> None:
     p.add_argument("--latency", type=float, default=0.005)
     p = sub.add_parser("download")
     p.add_argument("--urls", type=int, default=2000)
+    p.add_argument("--hosts", type=int, default=8, help="distinct loopback hosts (127.0.0.k)")
     p.add_argument("--latency", type=float, default=0.05)
     p = sub.add_parser("detect")
     p.add_argument("--images", type=int, default=200)

@@ -192,7 +192,9 @@ class RaySettings(BaseModel):
     )
     shard_size: int = Field(500, ge=1, description="download URLs per Ray task")
     num_gpus: float = Field(0.0, ge=0, description="GPUs per detect actor (fractions allowed)")
-    actors: int = Field(0, ge=0, description="detect actors; 0 = one per node CPU/GPU")
+    workers: int = Field(
+        0, ge=0, description="tasks (download) or actors (detect) at once; 0 = one per CPU/GPU"
+    )
 
 
 class ServeSettings(BaseModel):

@@ -78,8 +78,8 @@ class DetectWorker:
 def _actor_count(settings: RaySettings, cpus: float, gpus: float) -> tuple[int, float]:
     """Actors to start and GPUs per actor."""
     per_gpu = settings.num_gpus or (1.0 if gpus else 0.0)
-    if settings.actors:
-        return settings.actors, per_gpu
+    if settings.workers:
+        return settings.workers, per_gpu
     if per_gpu and gpus:
         return max(1, int(gpus / per_gpu)), per_gpu
     return max(1, int(cpus)), 0.0

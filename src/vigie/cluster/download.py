@@ -6,8 +6,8 @@ task runs :class:`vigie.download.runner.Runner` on its shard, writing the files 
 storage) and returning its catalog rows and item results. Only the driver writes the catalog,
 one transaction per finished shard.
 
-Per-host limits hold cluster-wide: every shard in flight gets ``1/in_flight`` of the global
-concurrency and of each per-host limit, so N workers do not hit one host N times harder.
+Per-host limits hold cluster-wide: every shard in flight gets ``1/in_flight`` of each per-host
+limit, so N workers do not hit one host N times harder (the global ``concurrency`` is per worker).
 
 Faults: a task on a node that dies is run again elsewhere (``max_retries``); files it had
 already renamed are adopted by the retry (validated, not fetched again: never written twice),
@@ -36,14 +36,14 @@ ShardOutput = tuple[list[dict[str, Any]], list[ItemResult]]
 
 
 def shard_settings(cfg: Settings, in_flight: int) -> Settings:
-    """``cfg`` with the global and per-host limits divided among ``in_flight`` shards."""
+    """``cfg`` with the per-host limits divided among ``in_flight`` shards (the global
+    ``concurrency`` is each worker's own: its CPU and network)."""
     d = cfg.download
 
     def share(n: int) -> int:
         return max(1, n // in_flight)
 
     update = {
-        "concurrency": share(d.concurrency),
         "per_host": share(d.per_host),
         "object_store_per_host": share(d.object_store_per_host),
         "processes": 1,
@@ -111,7 +111,7 @@ def download_on_ray(
     check_visible([layout.out])
     import ray
 
-    in_flight = max(1, int(info.cpus))
+    in_flight = cfg.ray.workers or max(1, int(info.cpus))
     shard_cfg = shard_settings(cfg, in_flight)
     task = ray.remote(num_cpus=1, max_retries=TASK_RETRIES, retry_exceptions=False)(download_shard)
     cfg_ref = ray.put(shard_cfg)
