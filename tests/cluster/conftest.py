@@ -21,8 +21,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("ray")
-
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 120.0
 
@@ -98,7 +96,7 @@ def _stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[RayCluster]:
     """Head (1 CPU) + one worker node (1 CPU, resource ``w2``); the driver joined to it."""
-    import ray
+    ray = pytest.importorskip("ray")
 
     port = _free_port()
     temp = Path(tempfile.mkdtemp(prefix="vr", dir="/tmp"))

@@ -17,17 +17,15 @@ every try is handed back to the core, which runs it on this machine.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 from typing import Any
 
 from vigie.catalog import Catalog
 from vigie.config import Settings
 from vigie.download.jobs import Job
-from vigie.download.model import DownloadResult, ItemResult, Layout
+from vigie.download.model import ItemResult, Layout
 
 log = logging.getLogger(__name__)
 TASK_RETRIES = 4  # tries of one shard after its worker or node died
@@ -67,7 +65,7 @@ def download_shard(
     threads: int,
 ) -> ShardOutput:
     """On a worker: download one shard; return its catalog rows and item results."""
-    from vigie.download.runner import Runner
+    from vigie.download.parallel import run_shard
 
     rows: list[dict[str, Any]] = []
     items: list[ItemResult] = []
@@ -76,12 +74,7 @@ def download_shard(
         rows.extend(batch)
         items.extend(done)
 
-    result = DownloadResult(label="", keep_items=False, keep_failed=False)
-    with ThreadPoolExecutor(threads, thread_name_prefix="vigie-validate") as pool:
-        runner = Runner(
-            None, cfg, layout, source_id, run_id, pool, allow_private, result, None, sink
-        )
-        asyncio.run(runner.run(jobs, existing))
+    run_shard(jobs, existing, cfg, layout, source_id, run_id, allow_private, threads, sink)
     return rows, items
 
 

@@ -25,7 +25,7 @@ from vigie.catalog import Catalog
 from vigie.config import Settings
 from vigie.download.jobs import Job
 from vigie.download.model import DownloadResult, ItemResult, Layout
-from vigie.download.runner import Runner
+from vigie.download.runner import Runner, Sink
 
 log = logging.getLogger(__name__)
 MIN_JOBS_PER_PROCESS = 250
@@ -81,13 +81,29 @@ def _child(
         # positions in this shard -> indices in the parent's job list
         out.put(("batch", rows, items, [shard + p * processes for p in positions]))
 
+    run_shard(jobs, existing, cfg, layout, source_id, run_id, allow_private, workers, sink)
+    out.put(("done", [], [], []))
+
+
+def run_shard(
+    jobs: list[Job],
+    existing: dict[str, Any],
+    cfg: Settings,
+    layout: Layout,
+    source_id: int,
+    run_id: int,
+    allow_private: bool,
+    threads: int,
+    sink: Sink,
+) -> None:
+    """Download ``jobs`` on an event loop of this process, each batch of catalog rows and item
+    results handed to ``sink`` (a worker process, a Ray task: vigie.cluster.download)."""
     result = DownloadResult(label="", keep_items=False, keep_failed=False)
-    with ThreadPoolExecutor(workers, thread_name_prefix="vigie-validate") as pool:
+    with ThreadPoolExecutor(threads, thread_name_prefix="vigie-validate") as pool:
         runner = Runner(
             None, cfg, layout, source_id, run_id, pool, allow_private, result, None, sink
         )
         asyncio.run(runner.run(jobs, existing))
-    out.put(("done", [], [], []))
 
 
 def run_in_processes(
