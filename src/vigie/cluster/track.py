@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from vigie.config import RaySettings
+from vigie.errors import ConfigError
 
 _DETECTORS: dict[tuple[Any, ...], Any] = {}  # per worker process: spec -> loaded detector
 
@@ -70,6 +71,10 @@ def track_on_ray(
     settings = ray_settings(ray_arg)
     assert settings.address is not None
     spec = detector_spec(ctx.detector, model or "", None)
+    if not spec["model"]:
+        raise ConfigError(
+            "track on Ray needs the detector as a file", hint="pass model= (weights or .onnx)"
+        )
     stems: dict[str, int] = {}
     todo: list[tuple[Path, str]] = []
     for path in videos:
