@@ -67,3 +67,53 @@ def test_worker_node_killed_mid_download_loses_and_doubles_nothing(
     assert len(rows) == N and {r.status for r in rows} == {"done"}
     assert {Path(r.path).name for r in rows} == files
     catalog.close()
+
+
+def test_worker_node_killed_mid_detect_loses_and_doubles_nothing(
+    ray_cluster: RayCluster, tiny_model: Path, tmp_path: Path
+) -> None:
+    from tests.detect.conftest import write_scene
+
+    from vigie.detect import detect
+
+    if _alive() < 2:
+        ray_cluster.start_worker()  # the download test above killed the first one
+    images = tmp_path / "images"
+    n = 60
+    for i in range(n):
+        write_scene(images / f"53_IG{i}_1.jpg", seed=i)
+    out = tmp_path / "out"
+    catalog = Catalog.from_settings(fast_settings(tmp_path / "ws"))
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = detect(
+                images, model=tiny_model, out=out, imgsz=160, conf=0.05, batch=2,
+                catalog=catalog, ray=ray_cluster.address,
+            )  # fmt: skip
+        except BaseException as exc:  # reported by the assertion below
+            outcome["error"] = exc
+
+    driver = threading.Thread(target=run)
+    driver.start()
+    try:
+        jsons = out / "detection_jsons"
+        assert wait_until(lambda: len(list(jsons.glob("*.json"))) >= 6, timeout=180)
+        ray_cluster.kill_worker(ray_cluster.workers[-1], signal.SIGKILL)
+    finally:
+        driver.join(timeout=300)
+    assert "error" not in outcome, outcome.get("error")
+    result = outcome["result"]
+    assert (result.images, result.done, result.failed) == (n, n, 0)
+    assert len(list(jsons.glob("*.json"))) == n
+    assert not list(out.rglob("*.part"))
+    rows = catalog.items(kind="image")
+    assert len(rows) == n and len({r.key for r in rows}) == n
+    catalog.close()
+
+
+def _alive() -> int:
+    import ray
+
+    return sum(1 for n in ray.nodes() if n.get("Alive"))

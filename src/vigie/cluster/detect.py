@@ -7,9 +7,9 @@ of image paths with their media identities (looked up on the driver); the actor 
 and writes the annotated image, JSON and crops, and returns the detections. The driver consumes
 the results in input order and records them (catalog, study DB, CSV, COCO) as on one machine.
 
-An actor whose node dies is restarted elsewhere and its calls are retried (``max_restarts``,
-``max_task_retries``); outputs are written atomically, so a replayed batch rewrites the same
-bytes and its rows reach the stores once, from the driver.
+An actor whose node dies is dropped and its batches are sent again to the other actors (a new
+one is started when none is left); outputs are written atomically, so a replayed batch rewrites
+the same bytes, and its rows reach the stores once, from the driver.
 """
 
 from __future__ import annotations
@@ -110,38 +110,67 @@ def detect_on_ray(
     import ray
 
     n_actors, per_gpu = _actor_count(settings, info.cpus, info.gpus)
-    actor_cls: Any = ray.remote(num_cpus=1, num_gpus=per_gpu, max_restarts=-1, max_task_retries=-1)(
-        DetectWorker
-    )
     worker_opts = dataclasses.replace(opts, coco=None)  # COCO results are kept by the driver
-    actors: list[Any] = [actor_cls.remote(spec, worker_opts) for _ in range(n_actors)]
+    pool = _Pool(ray, spec, worker_opts, n_actors, per_gpu)
     log.info("detect on Ray: %d actors, %g GPU each", n_actors, per_gpu)
     batches = (paths[i : i + batch] for i in range(0, len(paths), batch))
-    pending: deque[Any] = deque()
-    turn = 0
+    pending: deque[tuple[Any, Any, list[tuple[Path, Any]]]] = deque()
 
     def submit() -> bool:
-        nonlocal turn
         chunk = next(batches, None)
         if chunk is None:
             return False
         items = [(p, recorder.identity(p)) for p in chunk]
-        pending.append((actors[turn % n_actors].run.remote(items), dict(items)))
-        turn += 1
+        pending.append((*pool.call(items), items))
         return True
 
     try:
         while len(pending) < IN_FLIGHT_PER_ACTOR * n_actors and submit():
             pass
         while pending:
-            ref, idents = pending.popleft()
-            _account(ray.get(ref), idents, opts, recorder, result, csv_rows)
+            ref, actor, items = pending.popleft()
+            try:
+                outcomes = ray.get(ref)
+            except ray.exceptions.RayActorError:  # its node died: the batch goes to another
+                pool.lost(actor)
+                pending.appendleft((*pool.call(items), items))
+                continue
+            _account(outcomes, dict(items), opts, recorder, result, csv_rows)
             if on_progress is not None:
-                on_progress(len(idents))
+                on_progress(len(items))
             submit()
     finally:
-        for actor in actors:
-            ray.kill(actor)
+        pool.close()
+
+
+class _Pool:
+    """The detect actors, round robin. An actor that died (its node went away) is dropped and
+    its batches are sent again to the others; a new one is started only when none is left
+    (restarting each in place could wait forever for a node the cluster no longer has)."""
+
+    def __init__(self, ray: Any, spec: dict[str, Any], opts: Any, n: int, gpus: float) -> None:
+        self.ray = ray
+        self.make: Any = lambda: ray.remote(num_cpus=1, num_gpus=gpus, max_restarts=0)(
+            DetectWorker
+        ).remote(spec, opts)
+        self.actors: list[Any] = [self.make() for _ in range(n)]
+        self.turn = 0
+
+    def call(self, items: list[tuple[Path, Any]]) -> tuple[Any, Any]:
+        if not self.actors:
+            self.actors.append(self.make())
+        actor = self.actors[self.turn % len(self.actors)]
+        self.turn += 1
+        return actor.run.remote(items), actor
+
+    def lost(self, actor: Any) -> None:
+        if actor in self.actors:
+            log.warning("a detect actor was lost (node failure?): its batches go to the others")
+            self.actors.remove(actor)
+
+    def close(self) -> None:
+        for actor in self.actors:
+            self.ray.kill(actor)
 
 
 def _account(
