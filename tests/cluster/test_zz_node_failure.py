@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PIL import Image
 from tests.cluster.conftest import RayCluster
 from tests.download.helpers import fast_settings, media_files, study_row, write_manifest
@@ -70,7 +71,10 @@ def test_worker_node_killed_mid_download_loses_and_doubles_nothing(
 
 
 def test_worker_node_killed_mid_detect_loses_and_doubles_nothing(
-    ray_cluster: RayCluster, tiny_model: Path, tmp_path: Path
+    ray_cluster: RayCluster,
+    tiny_model: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     from tests.detect.conftest import write_scene
 
@@ -79,7 +83,7 @@ def test_worker_node_killed_mid_detect_loses_and_doubles_nothing(
     if _alive() < 2:
         ray_cluster.start_worker()  # the download test above killed the first one
     images = tmp_path / "images"
-    n = 60
+    n = 120
     for i in range(n):
         write_scene(images / f"53_IG{i}_1.jpg", seed=i)
     out = tmp_path / "out"
@@ -89,7 +93,7 @@ def test_worker_node_killed_mid_detect_loses_and_doubles_nothing(
     def run() -> None:
         try:
             outcome["result"] = detect(
-                images, model=tiny_model, out=out, imgsz=160, conf=0.05, batch=2,
+                images, model=tiny_model, out=out, imgsz=160, conf=0.05, batch=1,
                 catalog=catalog, ray=ray_cluster.address,
             )  # fmt: skip
         except BaseException as exc:  # reported by the assertion below
@@ -99,7 +103,7 @@ def test_worker_node_killed_mid_detect_loses_and_doubles_nothing(
     driver.start()
     try:
         jsons = out / "detection_jsons"
-        assert wait_until(lambda: len(list(jsons.glob("*.json"))) >= 6, timeout=180)
+        assert wait_until(lambda: len(list(jsons.glob("*.json"))) >= 2, timeout=180)
         ray_cluster.kill_worker(ray_cluster.workers[-1], signal.SIGKILL)
     finally:
         driver.join(timeout=300)
@@ -111,6 +115,8 @@ def test_worker_node_killed_mid_detect_loses_and_doubles_nothing(
     rows = catalog.items(kind="image")
     assert len(rows) == n and len({r.key for r in rows}) == n
     catalog.close()
+    # the actor on the killed node was lost mid-run and its batches went to the other one
+    assert any("detect actor was lost" in r.getMessage() for r in caplog.records)
 
 
 def _alive() -> int:
