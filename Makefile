@@ -5,21 +5,40 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 LS_VENV := .venv-ls
 LS_VERSION := 1.23.2
-export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install install-labelstudio install-chromium demo test lint format bench clean
+LOCK := requirements.lock
+TOOLS := .venv-tools
+UV_VERSION := 0.13.9
+TRACKEVAL := trackeval==1.3.0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-install: $(VENV)/.installed ## the project and every extra (torch comes from the registry)
+.PHONY: install install-labelstudio install-chromium lock demo test lint format bench clean
 
-$(VENV)/.installed: pyproject.toml
+install: $(VENV)/.installed ## the project and every extra, at the versions of requirements.lock
+
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-	$(VPY) -m pip install -q -e '.[all]' 2>&1 | grep -v '^WARNING: Location'; test $${PIPESTATUS[0]} -eq 0
+	# An environment from before the rename and the one-OpenCV fix: drop the old `vigie`
+	# distribution, plain ultralytics and opencv-python (and the headless build whose cv2/ files
+	# opencv-python overwrote); the install below lays the lock's single OpenCV anew.
+	for p in vigie ultralytics opencv-python; do \
+	  if $(VPY) -m pip show -q $$p >/dev/null 2>&1; then \
+	    $(VPY) -m pip uninstall -q -y $$p $$( [ $$p = opencv-python ] && echo opencv-python-headless ); \
+	  fi; \
+	done
+	$(VPY) -m pip install -q -c $(LOCK) -e '.[all]' 2>&1 | grep -v '^WARNING: Location'; test $${PIPESTATUS[0]} -eq 0
 	# TrackEval (HOTA for eval-track): its metadata wants numpy>=2.3, which label-studio-sdk
-	# refuses; the metric code runs on the pinned numpy, so install it without its requirements.
-	$(VPY) -m pip install -q --no-deps trackeval==1.3.0 2>&1 | grep -v '^WARNING: Location'; test $${PIPESTATUS[0]} -eq 0
+	# refuses; the metric code runs on the locked numpy, so install it without its requirements.
+	$(VPY) -m pip install -q --no-deps $(TRACKEVAL) 2>&1 | grep -v '^WARNING: Location'; test $${PIPESTATUS[0]} -eq 0
 	touch $@
+
+lock: ## regenerate requirements.lock from pyproject.toml (keeps locked versions; UPGRADE=1 takes the newest allowed)
+	test -x $(TOOLS)/bin/uv || { $(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/python -m pip install -q uv==$(UV_VERSION); }
+	$(TOOLS)/bin/uv pip compile pyproject.toml --extra all --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 --custom-compile-command 'make lock' \
+	  $(if $(UPGRADE),--upgrade) -o $(LOCK)
 
 install-labelstudio: $(LS_VENV)/.installed ## a real Label Studio server, in its own environment
 

@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # what `_API` loads at run time, visible to type checkers and
     from vigie.types import Detection as Detection
 
 try:
-    __version__ = version("vigie")
+    __version__ = version("vigie-cv")
 except PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.0.0+local"
 

@@ -78,6 +78,14 @@ class DatasetError(VigieError):
     """A dataset (YOLO folders, data.yaml, export) is malformed."""
 
 
+DISTRIBUTION = "vigie-cv"  # the name on the package index (`import vigie`, the `vigie` command)
+
+
+def pip_hint(extra: str) -> str:
+    """The command that installs ``extra``: ``pip install 'vigie-cv[extra]'``."""
+    return f"pip install '{DISTRIBUTION}[{extra}]'"
+
+
 def require(module: str, extra: str) -> None:
     """Raise DependencyError unless ``module`` can be imported.
 
@@ -87,11 +95,42 @@ def require(module: str, extra: str) -> None:
     """
     import importlib.util
 
-    if importlib.util.find_spec(module) is None:
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a missing parent package, a module set to None
+        found = False
+    if not found:
         raise DependencyError(
-            f"this command needs the optional package '{module}'",
-            hint=f"install it with: pip install 'vigie[{extra}]'",
+            f"this command needs '{module}', from the [{extra}] extra",
+            hint=f"install it with: {pip_hint(extra)}",
         )
+
+
+# SQLAlchemy URL driver -> (import name, extra); the driver SQLAlchemy picks when the URL names none
+_DB_DRIVERS = {"pymysql": ("pymysql", "mysql")}
+_DEFAULT_DRIVER = {"mysql": "mysqldb", "mariadb": "mysqldb"}
+
+
+def require_driver(url: str) -> None:
+    """Raise DependencyError when the database URL's driver is an extra that is not installed.
+
+    ``mysql+pymysql://...`` needs PyMySQL (the ``[mysql]`` extra); a bare ``mysql://`` means
+    SQLAlchemy's default MySQLdb, so when that is absent the hint names ``mysql+pymysql://``.
+    Other URLs (SQLite, a driver Vigie does not provide) are left to SQLAlchemy.
+    """
+    scheme = str(url).split("://", 1)[0].lower() if "://" in str(url) else ""
+    backend, _, driver = scheme.partition("+")
+    driver = driver or _DEFAULT_DRIVER.get(backend, "")
+    if driver in _DB_DRIVERS:
+        require(*_DB_DRIVERS[driver])
+    elif driver == "mysqldb":
+        import importlib.util
+
+        if importlib.util.find_spec("MySQLdb") is None:
+            raise DependencyError(
+                f"{backend}:// needs a MySQL driver",
+                hint=f"write {backend}+pymysql://... and install it with: {pip_hint('mysql')}",
+            )
 
 
 def output_dir(path: str | os.PathLike[str], flag: str = "--out") -> Path:

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from vigie.errors import DatabaseError
+from vigie.errors import DatabaseError, require_driver
 
 study_metadata = MetaData()
 
@@ -106,6 +106,7 @@ def connect(url: str) -> Engine:
     Raises:
         DatabaseError: the URL is malformed or the server cannot be reached.
     """
+    require_driver(url)
     try:
         engine = create_engine(url, pool_pre_ping=True)
         with engine.connect() as conn:

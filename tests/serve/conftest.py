@@ -170,7 +170,7 @@ def browser(chromium: str) -> Iterator[Any]:  # noqa: F811
         from playwright.sync_api import sync_playwright
     except ImportError:
         if in_ci():
-            pytest.fail("playwright is missing: pip install 'vigie[test]'")
+            pytest.fail("playwright is missing: pip install 'vigie-cv[test]'")
         pytest.skip("playwright is missing")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)

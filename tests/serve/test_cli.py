@@ -35,7 +35,7 @@ def test_serve_without_the_extra_says_what_to_install(
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
     res = runner.invoke(app, ["serve", "-w", str(shared.root)])
     assert res.exit_code == 1
-    assert "pip install 'vigie[serve]'" in res.output and "Traceback" not in res.output
+    assert "pip install 'vigie-cv[serve]'" in res.output and "Traceback" not in res.output
 
 
 def test_serve_without_a_catalog_is_one_clear_error(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.pool import QueuePool
 
 from vigie.catalog.migrations import SCHEMA_VERSION
 from vigie.catalog.schema import schema_info
-from vigie.errors import CatalogError
+from vigie.errors import CatalogError, require_driver
 
 _READ_ONLY_SESSION = {
     "mysql": "SET SESSION TRANSACTION READ ONLY",
@@ -44,6 +44,7 @@ def read_only_engine(url: str) -> Engine:
         ) from None
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_reader(Path(parsed.database or ""))
+    require_driver(url)
     try:
         engine = create_engine(url, pool_pre_ping=True)
     except (ArgumentError, NoSuchModuleError) as exc:

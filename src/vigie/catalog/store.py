@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from vigie.catalog.migrations import migrate
 from vigie.catalog.schema import media_items, runs, sources
-from vigie.errors import CatalogError
+from vigie.errors import CatalogError, require_driver
 from vigie.types import RunCounts
 
 
@@ -106,6 +106,7 @@ class Catalog:
                 )
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             else:
+                require_driver(url)
                 self.engine = create_engine(url, pool_pre_ping=True)
             with self.engine.begin() as conn:
                 self.schema_version = migrate(conn)

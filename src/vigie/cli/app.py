@@ -14,10 +14,13 @@ from typer.core import TyperGroup
 from vigie.cli.common import (
     EXIT_CODES_HELP,
     EXIT_INTERRUPTED,
+    PROGRESS_EVERY,
+    TIME_METAVAR,
     err_console,
     fail,
     global_options,
     setup_logging,
+    time_value,
 )
 from vigie.errors import VigieError
 
@@ -104,8 +107,23 @@ def root(
         str | None,
         typer.Option("--catalog", help="catalog SQLAlchemy URL (default sqlite in workspace)"),
     ] = None,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="more logs")] = 0,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="only warnings and errors")] = False,
+    verbose: Annotated[
+        int,
+        typer.Option("--verbose", "-v", count=True, help="-v: INFO logs; -vv: DEBUG logs"),
+    ] = 0,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="only warnings and errors, no progress lines")
+    ] = False,
+    progress_every: Annotated[
+        float,
+        typer.Option(
+            "--progress-every",
+            parser=time_value,
+            metavar=TIME_METAVAR,
+            min=0,
+            help="off a terminal (nohup, cron, a notebook): a progress line this often; 0 = none",
+        ),
+    ] = PROGRESS_EVERY,
     debug: Annotated[
         bool, typer.Option("--debug", help="show tracebacks of internal errors")
     ] = False,
@@ -118,7 +136,8 @@ def root(
     opts = global_options(ctx)
     opts.config, opts.workspace, opts.catalog = config, workspace, catalog
     opts.verbose, opts.quiet, opts.debug = verbose, quiet, debug
-    setup_logging(verbose, quiet)
+    opts.progress_every = progress_every
+    setup_logging(verbose, quiet, progress_every)
 
 
 for _name in COMMAND_MODULES:

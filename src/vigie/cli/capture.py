@@ -9,13 +9,8 @@ from typing import Annotated
 import typer
 
 from vigie.cli import common
+from vigie.cli.common import HashMethod
 from vigie.cli.serve import dashboard_beside
-
-
-class HashMethod(StrEnum):
-    ahash = "ahash"
-    phash = "phash"
-    dhash = "dhash"
 
 
 class Clock(StrEnum):
@@ -64,41 +59,69 @@ def capture(
         ),
     ] = None,
     every: Annotated[
-        float | None, typer.Option("--every", help="seconds between polls (default 60)", min=0.001)
+        float | None,
+        common.time_option(
+            "--every",
+            help=common.with_default("time between polls: 60, 1:00 or 0:01:00", "capture.every"),
+            min=0.001,
+        ),
     ] = None,
     count: Annotated[
         int | None,
-        typer.Option("--count", help="polls per camera, 0 = until stopped (default 50)", min=0),
+        typer.Option(
+            "--count",
+            help=common.with_default("polls per camera, 0 = until stopped", "capture.count"),
+            min=0,
+        ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="folder of camera folders (default captures)")
+        Path | None,
+        typer.Option(
+            "--out", "-o", help=common.with_default("folder of camera folders", "capture.out")
+        ),
     ] = None,
     camera_folders: Annotated[
         bool | None,
         typer.Option(
             "--camera-folders/--no-camera-folders",
-            help="one sub-folder per camera (default); --no-camera-folders writes one camera's "
-            "files straight into --out, as the seed's images/",
+            help=common.with_default(
+                "one sub-folder per camera; --no-camera-folders writes one camera's files "
+                "straight into --out, as the seed's images/",
+                "capture.camera_folders",
+            ),
         ),
     ] = None,
     hash_method: Annotated[
-        HashMethod | None, typer.Option("--hash", help="perceptual hash (default ahash)")
+        HashMethod | None,
+        typer.Option("--hash", help=common.with_default("perceptual hash", "capture.hash")),
     ] = None,
     threshold: Annotated[
         int | None,
-        typer.Option("--threshold", help="max hash distance of 'same picture' (default 0)", min=0),
+        typer.Option(
+            "--threshold",
+            help=common.with_default("max hash distance of 'same picture'", "capture.threshold"),
+            min=0,
+        ),
     ] = None,
     timezone: Annotated[
-        Clock | None, typer.Option("--timezone", help="clock of the file names (default utc)")
+        Clock | None,
+        typer.Option(
+            "--timezone", help=common.with_default("clock of the file names", "capture.timezone")
+        ),
     ] = None,
     timeout: Annotated[
-        float | None, typer.Option("--timeout", help="seconds per request (default 10)", min=0.001)
+        float | None,
+        common.time_option(
+            "--timeout", help=common.with_default("time per request", "capture.timeout"), min=0.001
+        ),
     ] = None,
     kind: Annotated[
         SourceKind | None,
         typer.Option(
             "--kind",
-            help="what the URLs serve (default auto: rtsp://, .m3u8, else the Content-Type)",
+            help=common.with_default(
+                "what the URLs serve; auto: rtsp://, .m3u8, else the Content-Type", "capture.kind"
+            ),
         ),
     ] = None,
     serve: Annotated[
@@ -160,7 +183,7 @@ def capture(
             task = bar.add_task("capture", total=total, rate="")
 
             def on_poll(stats: object, outcome: str) -> None:
-                bar.update(task, advance=1, rate=outcome)
+                bar.update(task, advance=1, failed=int(outcome == "failed"), rate=outcome)
 
             result = run_capture(
                 list(url or []),
@@ -267,7 +290,7 @@ def dedup(
         HashMethod, typer.Option("--hash", help="perceptual hash")
     ] = HashMethod.ahash,
     recursive: Annotated[
-        bool, typer.Option("--recursive/--no-recursive", help="scan sub-folders")
+        bool, typer.Option("--recursive/--no-recursive", "-r", help="scan sub-folders")
     ] = True,
     consecutive: Annotated[
         bool,

@@ -6,21 +6,22 @@ av, torch...) is imported inside the command functions so ``vigie --help`` stays
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-if TYPE_CHECKING:
-    from rich.progress import Progress
+from vigie.cli.progress import PROGRESS_EVERY
 
+if TYPE_CHECKING:
     from vigie.catalog import Catalog
+    from vigie.cli.progress import Reporter
     from vigie.config import Settings
 
 console = Console()
@@ -69,6 +70,7 @@ class GlobalOptions:
     verbose: int = 0
     quiet: bool = False
     debug: bool = False
+    progress_every: float = PROGRESS_EVERY
 
 
 def global_options(ctx: typer.Context) -> GlobalOptions:
@@ -95,48 +97,131 @@ def open_catalog(cfg: Settings) -> Catalog:
     return Catalog.from_settings(cfg)
 
 
-def setup_logging(verbose: int, quiet: bool) -> None:
-    from rich.logging import RichHandler
+def setup_logging(verbose: int, quiet: bool, progress_every: float = PROGRESS_EVERY) -> None:
+    """Log level from -v/-q; off a terminal, timestamped lines and timed progress lines."""
+    from vigie.cli.progress import setup_logging as setup
 
-    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
-    if verbose == 0 and not quiet:
-        level = logging.INFO
-    handler = RichHandler(console=err_console, show_path=False, show_time=False, markup=False)
-    logging.basicConfig(level=logging.WARNING, handlers=[handler], format="%(message)s", force=True)
-    logging.getLogger("vigie").setLevel(level)
+    setup(verbose, quiet, err_console, progress_every)
 
 
 @contextmanager
-def progress(transient: bool = False) -> Iterator[Progress]:
-    """A rich progress bar with rate and ETA, on stderr (quiet when not a terminal)."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TaskProgressColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+def progress(transient: bool = False) -> Iterator[Reporter]:
+    """The one progress reporter: a rich bar on a terminal, timed progress lines elsewhere."""
+    from vigie.cli.progress import reporter
 
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=transient,
-        disable=not err_console.is_terminal,
-    ) as bar:
-        yield bar
+    with reporter(err_console, transient) as rep:
+        yield rep
+
+
+def default_of(key: str) -> Any:
+    """The default of setting ``key`` (``"detect.conf"``, ``"workspace"``) in the settings table.
+
+    The one source of the defaults the CLI help shows: the field defaults of vigie.config.
+    """
+    from vigie.config import Settings
+
+    section, _, name = key.rpartition(".")
+    model: Any = Settings
+    if section:
+        model = Settings.model_fields[section].annotation
+    return model.model_fields[name].get_default(call_default_factory=True)
+
+
+def default_text(key: str) -> str:
+    """The settings default of ``key`` as the help shows it (``0.25``, ``true``, ``a,b``)."""
+    value = default_of(key)
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    return "none" if value is None else str(value)
+
+
+def with_default(text: str, key: str) -> str:
+    """Help ``text`` ending in ``[default: <the settings default> (<key>)]``."""
+    from rich.markup import escape
+
+    return escape(f"{text} [default: {default_text(key)} ({key})]")
+
+
+TIME_METAVAR = "<time>"
+TIME_FORMS = "90, 1:30 or 0:01:30.5"
+
+
+def time_option(*names: str, help: str, **kwargs: Any) -> Any:
+    """A time-like option: takes ``90``, ``1:30`` or ``00:01:30.5``; the value is seconds."""
+    return typer.Option(*names, parser=time_value, metavar=TIME_METAVAR, help=help, **kwargs)
+
+
+class HashMethod(StrEnum):
+    """Perceptual hashes (capture.hash, dataset.hash_method)."""
+
+    ahash = "ahash"
+    phash = "phash"
+    dhash = "dhash"
+
+
+def time_value(text: str) -> float:
+    """Parser of time-like options: ``90``, ``1:30`` or ``00:01:30.5`` as seconds."""
+    from vigie.timeparse import TimeFormatError, parse_time
+
+    if isinstance(text, int | float):  # a default, already seconds
+        return float(text)
+    try:
+        return parse_time(text)
+    except TimeFormatError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+class Backend(StrEnum):
+    """Detector backends (vigie.config DetectSettings.backend)."""
+
+    onnx = "onnx"
+    torch = "torch"
+
+
+def device_value(text: str) -> str:
+    """Parser of ``--device``: cpu, cuda, cuda:N, mps or auto (normalised)."""
+    from vigie.devices import parse_device
+
+    try:
+        return parse_device(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+DeviceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--device",
+        parser=device_value,
+        metavar="<device>",
+        help="where the model runs: cpu, cuda, cuda:N, mps or auto (a GPU when the backend "
+        "can use one) \\[default: auto]",
+    ),
+]
+
+
+def run_device(device: str | None, backend: str, model: str | Path | None = None) -> str:
+    """The device string a backend takes, from ``--device`` (a WARNING when a GPU is unusable).
+
+    ``backend`` is the detector backend asked (torch or onnx); an ``.onnx`` model always runs
+    on ONNX Runtime. Torch gets ``cpu``, ``0`` or ``mps``; ONNX Runtime ``cpu`` or ``cuda:N``.
+    """
+    from vigie.devices import resolve_device
+    from vigie.errors import ConfigError
+
+    onnx = backend == "onnx" or str(model or "").lower().endswith(".onnx")
+    try:
+        dev = resolve_device(device, "onnx" if onnx else "torch")
+    except ValueError as exc:  # a device from vigie.toml or VIGIE_*: the flag was checked
+        raise ConfigError(str(exc), hint="set --device (or train.device) to one of those") from None
+    return str(dev) if onnx else dev.torch
 
 
 def fail(message: str, hint: str | None = None) -> typer.Exit:
     """Print a one-line error (and hint) and return the Exit to raise."""
-    from rich.markup import escape  # "pip install 'vigie[yolo]'" is text, not a style tag
+    from rich.markup import escape  # "pip install 'vigie-cv[yolo]'" is text, not a style tag
 
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     if hint:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from vigie.cli import common
 from vigie.cli.common import console, err_console, open_catalog, settings
 
 if TYPE_CHECKING:
@@ -52,14 +53,29 @@ def build(
             file_okay=False,
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", help="dataset folder to write")] = Path("dataset"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="dataset folder to write")] = Path(
+        "dataset"
+    ),
     val: Annotated[
-        float | None, typer.Option("--val", min=0.0, max=0.99, help="fraction of images in val")
+        float | None,
+        typer.Option(
+            "--val",
+            min=0.0,
+            max=0.99,
+            help=common.with_default("fraction of images in val", "dataset.val_fraction"),
+        ),
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="split seed")] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help=common.with_default("split seed", "dataset.seed"))
+    ] = None,
     dedup_threshold: Annotated[
         int | None,
-        typer.Option("--dedup-threshold", help="hamming distance of near-duplicates; -1 = off"),
+        typer.Option(
+            "--dedup-threshold",
+            help=common.with_default(
+                "hamming distance of near-duplicates; -1 = off", "dataset.dedup_threshold"
+            ),
+        ),
     ] = None,
     names: Annotated[
         str | None, typer.Option("--names", help="class names in order (default: classes.txt)")
@@ -69,8 +85,10 @@ def build(
         typer.Option("--frames-manifest", help="frame manifest(s) of `vigie frames` (repeatable)"),
     ] = None,
     hash_method: Annotated[
-        str | None,
-        typer.Option("--hash", help="near-duplicate hash: ahash | phash | dhash [default: phash]"),
+        common.HashMethod | None,
+        typer.Option(
+            "--hash", help=common.with_default("near-duplicate hash", "dataset.hash_method")
+        ),
     ] = None,
     copy: Annotated[bool, typer.Option("--copy", help="copy images instead of hard links")] = False,
 ) -> None:
@@ -78,17 +96,14 @@ def build(
     from rich.table import Table
 
     from vigie.dataset import build_dataset
-    from vigie.errors import ConfigError
 
-    if hash_method not in (None, "ahash", "phash", "dhash"):
-        raise ConfigError(f"unknown --hash {hash_method!r}", hint="use ahash, phash or dhash")
     cfg = settings(
         ctx,
         dataset={
             "val_fraction": val,
             "seed": seed,
             "dedup_threshold": dedup_threshold,
-            "hash_method": hash_method,
+            "hash_method": hash_method.value if hash_method is not None else None,
         },
     )
     cat = open_catalog(cfg)

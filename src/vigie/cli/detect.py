@@ -25,18 +25,36 @@ def detect(
         ),
     ],
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="output folder (default: workspace)")
+        Path | None,
+        typer.Option("--out", "-o", help=common.with_default("output folder", "detect.out")),
     ] = None,
     backend: Annotated[
-        str | None, typer.Option("--backend", help="onnx (fast CPU path) | torch")
+        common.Backend | None,
+        typer.Option(
+            "--backend", help=common.with_default("onnx (fast CPU path) or torch", "detect.backend")
+        ),
     ] = None,
     conf: Annotated[
-        float | None, typer.Option("--conf", min=0.0, max=1.0, help="confidence threshold")
+        float | None,
+        typer.Option(
+            "--conf",
+            min=0.0,
+            max=1.0,
+            help=common.with_default("confidence threshold", "detect.conf"),
+        ),
     ] = None,
     iou: Annotated[
-        float | None, typer.Option("--iou", min=0.0, max=1.0, help="NMS IoU threshold")
+        float | None,
+        typer.Option(
+            "--iou", min=0.0, max=1.0, help=common.with_default("NMS IoU threshold", "detect.iou")
+        ),
     ] = None,
-    imgsz: Annotated[int | None, typer.Option("--imgsz", min=32, help="network input size")] = None,
+    imgsz: Annotated[
+        int | None,
+        typer.Option(
+            "--imgsz", min=32, help=common.with_default("network input size", "detect.imgsz")
+        ),
+    ] = None,
     classes: Annotated[
         str | None,
         typer.Option("--classes", help="keep only these classes: ids or names, comma-separated"),
@@ -64,7 +82,7 @@ def detect(
         str | None,
         typer.Option("--db", help="study database URL: write rows into yolo_image_detection"),
     ] = None,
-    device: Annotated[str | None, typer.Option("--device", help="cpu, 0, ... (torch)")] = None,
+    device: common.DeviceOption = None,
     batch: Annotated[int, typer.Option("--batch", min=1, help="images per inference call")] = 4,
     no_images: Annotated[
         bool, typer.Option("--no-images", help="skip the annotated images")
@@ -88,17 +106,14 @@ def detect(
 
     from vigie.detect import detect as run_detect
     from vigie.detect import list_images
-    from vigie.errors import ConfigError
 
-    if backend is not None and backend not in ("onnx", "torch"):
-        raise ConfigError(f"unknown backend {backend!r}", hint="use --backend onnx or torch")
     cfg = common.settings(
         ctx,
         detect={
             "conf": conf,
             "iou": iou,
             "imgsz": imgsz,
-            "backend": backend,
+            "backend": backend.value if backend is not None else None,
             "out": out,
         },
         ray={"address": ray},
@@ -121,7 +136,7 @@ def detect(
                 iou=d.iou,
                 imgsz=d.imgsz,
                 classes=class_list,
-                device=device,
+                device=common.run_device(device, d.backend, model),
                 recursive=recursive,
                 save_images=not no_images,
                 save_crops=save_crops,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -52,7 +52,8 @@ def download(
         typer.Option("--urls", help="file of URLs, one per line", exists=True, dir_okay=False),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="target folder (default: workspace)")
+        Path | None,
+        typer.Option("--out", "-o", help=common.with_default("target folder", "download.out")),
     ] = None,
     retry_failed: Annotated[
         bool,
@@ -63,26 +64,47 @@ def download(
         ),
     ] = False,
     concurrency: Annotated[
-        int | None, typer.Option("--concurrency", help="downloads at once (default 64)", min=1)
+        int | None,
+        typer.Option(
+            "--concurrency",
+            help=common.with_default("downloads at once", "download.concurrency"),
+            min=1,
+        ),
     ] = None,
     per_host: Annotated[
         int | None,
-        typer.Option("--per-host", help="downloads at once per host (default 16)", min=1),
+        typer.Option(
+            "--per-host",
+            help=common.with_default("downloads at once per host", "download.per_host"),
+            min=1,
+        ),
     ] = None,
     retries: Annotated[
-        int | None, typer.Option("--retries", help="retries of transient errors (default 4)", min=0)
+        int | None,
+        typer.Option(
+            "--retries",
+            help=common.with_default("retries of transient errors", "download.retries"),
+            min=0,
+        ),
     ] = None,
     frame_threshold: Annotated[
         int | None,
         typer.Option(
-            "--frame-threshold", help="dataset: longest video cut into frames (default 150)", min=1
+            "--frame-threshold",
+            help=common.with_default(
+                "dataset: longest video cut into frames", "download.frame_threshold"
+            ),
+            min=1,
         ),
     ] = None,
     allow_private_networks: Annotated[
         bool | None,
         typer.Option(
             "--allow-private-networks",
-            help="allow loopback/private/link-local addresses (LAN mirrors, tests)",
+            help=common.with_default(
+                "allow loopback/private/link-local addresses (LAN mirrors, tests)",
+                "allow_private_networks",
+            ),
         ),
     ] = None,
     ray: Annotated[
@@ -129,11 +151,12 @@ def download(
             def on_total(n: int) -> None:
                 bar.update(task, total=n)
 
-            def on_item(item: object) -> None:
+            def on_item(item: Any) -> None:
                 done[0] += 1
-                elapsed = bar.tasks[0].elapsed or 0.0
+                elapsed = bar.elapsed(task)
                 rate = f"{done[0] / elapsed:.0f} files/s" if elapsed > 0 else ""
-                bar.update(task, advance=1, rate=rate)
+                failed = int(str(getattr(item, "status", "")) == "failed")
+                bar.update(task, advance=1, failed=failed, rate=rate)
 
             result = run_download(
                 study=study,

@@ -1,7 +1,7 @@
 """``vigie export``: trained weights -> an ONNX file that detect/track run with ONNX Runtime alone.
 
 vigie export --model traffic-v1 --imgsz 640 --out traffic-v1.onnx
-vigie detect images/ --model traffic-v1.onnx      # on a machine with only vigie[onnx]
+vigie detect images/ --model traffic-v1.onnx      # on a machine with only vigie-cv[onnx]
 """
 
 from __future__ import annotations
@@ -33,11 +33,12 @@ def export(
         ExportFormat, typer.Option("--format", "-f", help="export format")
     ] = ExportFormat.onnx,
     imgsz: Annotated[
-        int | None, typer.Option("--imgsz", min=32, help="input size [default: detect.imgsz]")
+        int | None,
+        typer.Option("--imgsz", min=32, help=common.with_default("input size", "detect.imgsz")),
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="the .onnx file [default: <weights>.onnx beside them]"),
+        typer.Option("--out", "-o", help="the .onnx file (default: <weights>.onnx beside them)"),
     ] = None,
 ) -> None:
     """Export MODEL to ONNX (needs the yolo extra) and note it on its registry entry.

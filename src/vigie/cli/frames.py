@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -9,7 +10,22 @@ import typer
 
 from vigie.cli import common
 
-MODE_HELP = "all | percentage | step | time"
+
+class Mode(StrEnum):
+    all = "all"
+    percentage = "percentage"
+    step = "step"
+    time = "time"
+
+
+class Strategy(StrEnum):
+    equal = "equal"
+    random = "random"
+
+
+class ImageFormat(StrEnum):
+    jpg = "jpg"
+    png = "png"
 
 
 def register(app: typer.Typer) -> None:
@@ -24,35 +40,58 @@ def frames(
         Path, typer.Argument(help="a video file, or a folder of videos", exists=True)
     ],
     mode: Annotated[
-        str | None,
-        typer.Option("--mode", "-m", help=f"{MODE_HELP} (asked when omitted on a terminal)"),
+        Mode | None,
+        typer.Option("--mode", help="how to pick frames (asked when omitted on a terminal)"),
     ] = None,
     value: Annotated[
         float | None,
-        typer.Option(
-            "--value", "-n", help="percentage (0-100], step in frames, or interval in seconds"
-        ),
+        typer.Option("--value", help="percentage (0-100], step in frames, or interval in seconds"),
     ] = None,
-    start: Annotated[float | None, typer.Option("--start", help="range start, seconds")] = None,
-    end: Annotated[float | None, typer.Option("--end", help="range end, seconds")] = None,
+    start: Annotated[
+        float | None, common.time_option("--start", help=f"range start: {common.TIME_FORMS}")
+    ] = None,
+    end: Annotated[
+        float | None, common.time_option("--end", help=f"range end: {common.TIME_FORMS}")
+    ] = None,
     strategy: Annotated[
-        str, typer.Option("--strategy", help="equal | random (percentage, or with --max)")
-    ] = "equal",
+        Strategy, typer.Option("--strategy", help="percentage, or with --max")
+    ] = Strategy.equal,
     seed: Annotated[int, typer.Option("--seed", help="random seed (same seed, same frames)")] = 0,
     max_count: Annotated[
         int | None, typer.Option("--max", help="at most this many frames per video", min=1)
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="output folder (default: <workspace>/frames)")
+        Path | None,
+        typer.Option("--out", "-o", help=common.with_default("output folder", "frames.out")),
     ] = None,
-    fmt: Annotated[str | None, typer.Option("--format", "-f", help="jpg | png")] = None,
-    quality: Annotated[int | None, typer.Option("--quality", help="JPEG quality 1-100")] = None,
+    fmt: Annotated[
+        ImageFormat | None,
+        typer.Option("--format", "-f", help=common.with_default("image format", "frames.format")),
+    ] = None,
+    quality: Annotated[
+        int | None,
+        typer.Option(
+            "--quality", min=1, max=100, help=common.with_default("JPEG quality", "frames.quality")
+        ),
+    ] = None,
     workers: Annotated[
-        int | None, typer.Option("--workers", help="parallel processes for a folder (0 = CPUs)")
+        int | None,
+        typer.Option(
+            "--workers",
+            min=0,
+            help=common.with_default(
+                "parallel processes for a folder (0 = CPUs)", "frames.workers"
+            ),
+        ),
     ] = None,
     timeout: Annotated[
         float | None,
-        typer.Option("--timeout", help="seconds before a stuck decoder is stopped (folders)"),
+        common.time_option(
+            "--timeout",
+            help=common.with_default(
+                "time before a stuck decoder is stopped (folders)", "frames.video_timeout"
+            ),
+        ),
     ] = None,
     ray: Annotated[
         str | None,
@@ -73,11 +112,13 @@ def frames(
     """
     from vigie.errors import ConfigError, output_dir
 
-    mode, value, start, end, strategy = _ask_missing(mode, value, start, end, strategy)
+    mode, value, start, end, strategy = _ask_missing(
+        mode.value if mode is not None else None, value, start, end, strategy.value
+    )
     cfg = common.settings(
         ctx,
         frames={
-            "format": fmt,
+            "format": fmt.value if fmt is not None else None,
             "quality": quality,
             "out": out,
             "workers": workers,
@@ -125,11 +166,9 @@ def _ask_missing(
         value = typer.prompt(question, type=float)
     if asked_all:
         if start is None and end is None and typer.confirm("Limit to a time range?", default=False):
-            start = typer.prompt("Start (seconds)", type=float, default=0.0)
-            end_text = typer.prompt(
-                "End (seconds, empty = to the end)", default="", show_default=False
-            )
-            end = float(end_text) if end_text.strip() else None
+            start = common.time_value(typer.prompt("Start (90, 1:30 or 0:01:30.5)", default="0"))
+            end_text = typer.prompt("End (empty = to the end)", default="", show_default=False)
+            end = common.time_value(end_text) if end_text.strip() else None
         if mode == "percentage":
             strategy = _choose("Selection strategy", STRATEGIES, strategy)
     return mode, 1.0 if value is None else value, start, end, strategy
@@ -213,7 +252,7 @@ def _run_folder(
             task = bar.add_task(folder.name or str(folder), total=total, rate="")
 
             def on_video(video: Path, result: Any, error: str | None) -> None:
-                bar.advance(task, 1)
+                bar.advance(task, 1, failed=int(result is None))
                 if result is not None:
                     run.counts.done += result.written
                     run.counts.skipped += result.existing

@@ -11,14 +11,21 @@ Examples::
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from vigie.cli import common
 from vigie.cli.common import console, exit_if_failed, open_catalog, progress, settings
 
-URL_OPT = typer.Option("--url", help="Label Studio URL (default: labelstudio.url)")
+URL_OPT = typer.Option("--url", help=common.with_default("Label Studio URL", "labelstudio.url"))
+
+
+class Storage(StrEnum):
+    upload = "upload"
+    local_files = "local-files"
 
 
 def register(app: typer.Typer) -> None:
@@ -45,7 +52,12 @@ def setup(
     title: Annotated[str | None, typer.Option("--title", help="project title")] = None,
     labels: Annotated[
         str | None,
-        typer.Option("--labels", help="comma-separated class names, in YOLO id order"),
+        typer.Option(
+            "--labels",
+            help=common.with_default(
+                "comma-separated class names, in YOLO id order", "labelstudio.labels"
+            ),
+        ),
     ] = None,
     project: Annotated[int | None, typer.Option("--project", help="reuse this project id")] = None,
     url: Annotated[str | None, URL_OPT] = None,
@@ -75,9 +87,16 @@ def push(
         int | None, typer.Option("--max", min=1, help="import at most N new images this run")
     ] = None,
     batch: Annotated[
-        int | None, typer.Option("--batch", min=1, help="images per import request")
+        int | None,
+        typer.Option(
+            "--batch",
+            min=1,
+            help=common.with_default("images per import request", "labelstudio.batch"),
+        ),
     ] = None,
-    storage: Annotated[str, typer.Option("--storage", help="upload | local-files")] = "upload",
+    storage: Annotated[
+        Storage, typer.Option("--storage", help="how Label Studio gets the images")
+    ] = Storage.upload,
     predictions: Annotated[
         str | None,
         typer.Option(
@@ -86,7 +105,16 @@ def push(
             "pre-annotations",
         ),
     ] = None,
-    conf: Annotated[float, typer.Option("--conf", help="prediction confidence threshold")] = 0.25,
+    conf: Annotated[
+        float | None,
+        typer.Option(
+            "--conf",
+            min=0.0,
+            max=1.0,
+            help=common.with_default("prediction confidence threshold", "detect.conf"),
+        ),
+    ] = None,
+    device: common.DeviceOption = None,
     document_root: Annotated[
         Path | None,
         typer.Option("--document-root", help="LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT"),
@@ -96,20 +124,25 @@ def push(
     """Import the images of FOLDER as tasks, each image once (tracked in the catalog)."""
     from rich.table import Table
 
-    from vigie.errors import ConfigError
     from vigie.labelstudio import Predictor, connect
     from vigie.labelstudio import push as do_push
 
-    if storage not in ("upload", "local-files"):
-        raise ConfigError(f"unknown --storage {storage!r}", hint="use upload or local-files")
     cfg = settings(
         ctx,
         labelstudio={"url": url, "batch": batch, "local_files_document_root": document_root},
+        detect={"conf": conf},
     )
     cat = open_catalog(cfg)
     try:
         predictor = (
-            Predictor.from_model(predictions, conf=conf, catalog=cat) if predictions else None
+            Predictor.from_model(
+                predictions,
+                conf=cfg.detect.conf,
+                catalog=cat,
+                device=common.run_device(device, "torch"),
+            )
+            if predictions
+            else None
         )
         with connect(cfg) as client, cat.run("labelstudio push", cfg.safe_dump()) as run:
             with progress() as bar:
@@ -123,7 +156,7 @@ def push(
                     cat,
                     folder,
                     project,
-                    storage=storage,
+                    storage=storage.value,
                     batch=cfg.labelstudio.batch,
                     max_items=max_items,
                     document_root=cfg.labelstudio.local_files_document_root,
@@ -168,16 +201,21 @@ def pull(
         Path | None,
         typer.Option(
             "--out",
-            help="folder of images/ and labels/ (default labelstudio.pull_out: labelstudio; the "
-            "seed's: images_labels)",
+            "-o",
+            help=common.with_default(
+                "folder of images/ and labels/ (the seed's: images_labels)", "labelstudio.pull_out"
+            ),
         ),
     ] = None,
     images_dir: Annotated[
         str | None,
         typer.Option(
             "--images-dir",
-            help="sub-folder of the images (default images); '.' puts them in --out itself, "
-            "as the seed's images_labels/",
+            help=common.with_default(
+                "sub-folder of the images; '.' puts them in --out itself, as the seed's "
+                "images_labels/",
+                "labelstudio.pull_images_dir",
+            ),
         ),
     ] = None,
     download: Annotated[

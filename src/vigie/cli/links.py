@@ -36,31 +36,49 @@ def links(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="folder of link files and manifest (default: workspace)"),
+        typer.Option(
+            "--out",
+            "-o",
+            help=common.with_default("folder of link files and manifest", "links.out"),
+        ),
     ] = None,
     tag: Annotated[
-        str | None, typer.Option("--tag", help="suffix of the seed's folders (default links)")
+        str | None,
+        typer.Option(
+            "--tag", help=common.with_default("suffix of the seed's folders", "links.tag")
+        ),
     ] = None,
     manifest_format: Annotated[
-        ManifestFormat | None, typer.Option("--format", help="manifest format (default jsonl)")
+        ManifestFormat | None,
+        typer.Option(
+            "--format", "-f", help=common.with_default("manifest format", "links.manifest_format")
+        ),
     ] = None,
     presign: Annotated[
         bool | None,
-        typer.Option("--presign/--no-presign", help="presigned S3 URLs (private bucket)"),
+        typer.Option(
+            "--presign/--no-presign",
+            help=common.with_default("presigned S3 URLs (private bucket)", "links.presign"),
+        ),
     ] = None,
     s3_bucket: Annotated[
         str | None,
-        typer.Option("--s3-bucket", help="bucket of the non-Twitter media (links.s3_bucket)"),
+        typer.Option(
+            "--s3-bucket",
+            help=common.with_default("bucket of the non-Twitter media", "links.s3_bucket"),
+        ),
     ] = None,
     s3_region: Annotated[
-        str | None, typer.Option("--s3-region", help="bucket region (default eu-west-3)")
+        str | None,
+        typer.Option("--s3-region", help=common.with_default("bucket region", "links.s3_region")),
     ] = None,
     s3_url_template: Annotated[
         str | None,
         typer.Option(
             "--s3-url-template",
-            help="public URL of a key: {bucket}, {region}, {key} "
-            "(default https://{bucket}.s3.{region}.amazonaws.com/{key})",
+            help=common.with_default(
+                "public URL of a key: {bucket}, {region}, {key}", "links.s3_url_template"
+            ),
         ),
     ] = None,
 ) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from vigie.cli import common
 from vigie.cli.common import console, err_console, global_options, settings
 
 if TYPE_CHECKING:
@@ -29,11 +30,20 @@ def serve(
     host: Annotated[
         str | None,
         typer.Option(
-            "--host", help="address to listen on (default 127.0.0.1; others need a token)"
+            "--host",
+            help=common.with_default(
+                "address to listen on (any but loopback needs a token)", "serve.host"
+            ),
         ),
     ] = None,
     port: Annotated[
-        int | None, typer.Option("--port", help="port (default 8765)", min=0, max=65535)
+        int | None,
+        typer.Option(
+            "--port",
+            help=common.with_default("port (0 = any free one)", "serve.port"),
+            min=0,
+            max=65535,
+        ),
     ] = None,
     token: Annotated[
         str | None,

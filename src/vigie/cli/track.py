@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,25 +11,20 @@ import typer
 from vigie.cli import common
 
 
+class TrackerName(StrEnum):
+    """The trackers of vigie.track.TRACKERS (a test keeps the two in step)."""
+
+    vigie = "vigie"
+    sort = "sort"
+    bytetrack = "bytetrack"
+    botsort = "botsort"
+    ocsort = "ocsort"
+
+
 def register(app: typer.Typer) -> None:
     """Add ``track`` and ``eval-track`` to the root app."""
     app.command("track")(track)
     app.command("eval-track")(eval_track)
-
-
-def _seconds(value: str | None, flag: str) -> float | None:
-    """``12.5``, ``1:30`` or ``00:01:30.250`` as seconds."""
-    from vigie.errors import ConfigError
-
-    if value is None:
-        return None
-    if re.fullmatch(r"\d+(\.\d+)?", value):
-        return float(value)
-    m = re.fullmatch(r"(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)", value)
-    if not m:
-        raise ConfigError(f"{flag} {value!r} is not a time", hint="use seconds or hh:mm:ss.mmm")
-    h, mnt, s = m.groups()
-    return int(h or 0) * 3600 + int(mnt) * 60 + float(s)
 
 
 def _line(value: str | None) -> tuple[float, float, float, float] | None:
@@ -58,31 +53,60 @@ def track(
         ),
     ],
     tracker: Annotated[
-        str | None,
-        typer.Option(help="vigie (default) | sort | bytetrack | botsort | ocsort"),
+        TrackerName | None,
+        typer.Option(help=common.with_default("tracking algorithm", "track.tracker")),
     ] = None,
-    conf: Annotated[float | None, typer.Option(help="minimum detection confidence")] = None,
+    conf: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0, max=1.0, help=common.with_default("minimum detection confidence", "track.conf")
+        ),
+    ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="output folder (default: <workspace>/tracks)")
+        Path | None,
+        typer.Option("--out", "-o", help=common.with_default("output folder", "track.out")),
     ] = None,
     min_frames: Annotated[
-        int | None, typer.Option(help="drop tracks seen in fewer frames (default 3)")
+        int | None,
+        typer.Option(
+            help=common.with_default("drop tracks seen in fewer frames", "track.min_frames")
+        ),
     ] = None,
-    stride: Annotated[int | None, typer.Option(help="analyse every Nth frame")] = None,
-    start: Annotated[str | None, typer.Option(help="start time (seconds or hh:mm:ss.mmm)")] = None,
-    end: Annotated[str | None, typer.Option(help="end time (seconds or hh:mm:ss.mmm)")] = None,
+    stride: Annotated[
+        int | None,
+        typer.Option(help=common.with_default("analyse every Nth frame", "track.stride")),
+    ] = None,
+    start: Annotated[
+        float | None, common.time_option("--start", help=f"start time: {common.TIME_FORMS}")
+    ] = None,
+    end: Annotated[
+        float | None, common.time_option("--end", help=f"end time: {common.TIME_FORMS}")
+    ] = None,
     line: Annotated[
         str | None, typer.Option(help="counting line x1,y1,x2,y2 (pixels): crossings per class")
     ] = None,
     db: Annotated[
         str | None, typer.Option("--db", help="study database URL: write yolo_video_detection")
     ] = None,
-    backend: Annotated[str | None, typer.Option(help="detector backend: onnx | torch")] = None,
-    imgsz: Annotated[int | None, typer.Option(help="detector input size")] = None,
-    batch: Annotated[int | None, typer.Option(help="frames per detector call")] = None,
-    video: Annotated[
-        bool | None, typer.Option("--video/--no-video", help="write the annotated MP4")
+    backend: Annotated[
+        common.Backend | None,
+        typer.Option(help=common.with_default("detector backend", "detect.backend")),
     ] = None,
+    imgsz: Annotated[
+        int | None,
+        typer.Option(min=32, help=common.with_default("detector input size", "detect.imgsz")),
+    ] = None,
+    batch: Annotated[
+        int | None,
+        typer.Option(min=1, help=common.with_default("frames per detector call", "track.batch")),
+    ] = None,
+    video: Annotated[
+        bool | None,
+        typer.Option(
+            "--video/--no-video", help=common.with_default("write the annotated MP4", "track.video")
+        ),
+    ] = None,
+    device: common.DeviceOption = None,
     force: Annotated[bool, typer.Option(help="analyse again videos already done")] = False,
     ray: Annotated[
         str | None,
@@ -98,12 +122,10 @@ def track(
     """
     from vigie.errors import ConfigError
 
-    if backend is not None and backend not in ("onnx", "torch"):
-        raise ConfigError(f"unknown backend {backend!r}", hint="use onnx or torch")
     cfg = common.settings(
         ctx,
         track={
-            "tracker": tracker,
+            "tracker": tracker.value if tracker is not None else None,
             "conf": conf,
             "min_frames": min_frames,
             "stride": stride,
@@ -111,7 +133,7 @@ def track(
             "video": video,
             "out": out,
         },
-        detect={"backend": backend, "imgsz": imgsz},
+        detect={"backend": backend.value if backend is not None else None, "imgsz": imgsz},
         ray={"address": ray},
     )
     from vigie.track import TrackOptions
@@ -133,8 +155,8 @@ def track(
         conf=t.conf,
         min_frames=t.min_frames,
         stride=t.stride,
-        start=_seconds(start, "--start"),
-        end=_seconds(end, "--end"),
+        start=start,
+        end=end,
         line=_line(line),
         batch=t.batch,
         video=t.video,
@@ -156,6 +178,7 @@ def track(
                 options=opts,
                 backend=cfg.detect.backend,
                 imgsz=cfg.detect.imgsz,
+                device=common.run_device(device, cfg.detect.backend, model),
                 catalog=catalog,
                 db_url=db,
                 force=force,

@@ -41,16 +41,31 @@ def train(
     model: Annotated[
         str | None,
         typer.Option(
-            "--model", "-m", help="base weights .pt, a registered name, or a YAML (from scratch)"
+            "--model",
+            "-m",
+            help=common.with_default(
+                "base weights .pt, a registered name, or a YAML (from scratch)", "train.model"
+            ),
         ),
     ] = None,
-    epochs: Annotated[int | None, typer.Option("--epochs", min=1)] = None,
-    imgsz: Annotated[int | None, typer.Option("--imgsz", min=32)] = None,
-    batch: Annotated[int | None, typer.Option("--batch", min=1)] = None,
-    device: Annotated[str | None, typer.Option("--device", help="cpu, 0, 0,1, mps ...")] = None,
+    epochs: Annotated[
+        int | None,
+        typer.Option("--epochs", min=1, help=common.with_default("epochs", "train.epochs")),
+    ] = None,
+    imgsz: Annotated[
+        int | None,
+        typer.Option("--imgsz", min=32, help=common.with_default("input size", "train.imgsz")),
+    ] = None,
+    batch: Annotated[
+        int | None,
+        typer.Option("--batch", min=1, help=common.with_default("images per batch", "train.batch")),
+    ] = None,
+    device: common.DeviceOption = None,
     project: Annotated[
         Path | None,
-        typer.Option("--project", help="folder of training runs (default: <workspace>/runs/train)"),
+        typer.Option(
+            "--project", help=common.with_default("folder of training runs", "train.project")
+        ),
     ] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="continue the interrupted run --name")
@@ -60,7 +75,10 @@ def train(
         bool | None,
         typer.Option(
             "--plots/--no-plots",
-            help="keep results.png, the confusion matrix and PR curves (shown by `vigie report`)",
+            help=common.with_default(
+                "keep results.png, the confusion matrix and PR curves (shown by `vigie report`)",
+                "train.plots",
+            ),
         ),
     ] = None,
     args: Annotated[
@@ -99,7 +117,7 @@ def train(
             epochs=t.epochs,
             imgsz=t.imgsz,
             batch=t.batch,
-            device=t.device,
+            device=common.run_device(t.device, "torch"),
             project=t.project,
             resume=resume,
             workers=workers,

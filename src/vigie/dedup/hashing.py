@@ -173,7 +173,7 @@ def full_grey(data: bytes) -> np.ndarray | None:
         return None
     try:
         import cv2
-    except ImportError:  # pragma: no cover - opencv is a core dependency
+    except ImportError:  # a core install has no OpenCV: Pillow decodes
         return None
     try:
         with warnings.catch_warnings():
@@ -193,7 +193,7 @@ def _cv2_reduced_grey(data: bytes, scale: int) -> np.ndarray | None:
     with less overhead), or None when OpenCV is unavailable or refuses the file."""
     try:
         import cv2
-    except ImportError:  # pragma: no cover - opencv is a core dependency
+    except ImportError:  # a core install has no OpenCV: Pillow decodes
         return None
     flags = {
         2: cv2.IMREAD_REDUCED_GRAYSCALE_2,

@@ -238,6 +238,7 @@ def load_detector(
                 f"no such ONNX model: {model}", hint="write one with `vigie export --model M`"
             )
         require("onnxruntime", "onnx")
+        require("cv2", "onnx")
         return OnnxDetector(
             onnx_file.resolve(), conf=conf, iou=iou, imgsz=imgsz, classes=classes, device=device,
             label=onnx_file.name, threads=threads,

@@ -95,12 +95,18 @@ def write_json(path: Path, records: list[dict[str, Any]]) -> None:
 
 def _encode(image: NDArray[np.uint8] | Any, suffix: str) -> bytes:
     """Encode an RGB array or Pillow image; JPEG/PNG through OpenCV (faster, GIL released)."""
-    import cv2
+    import importlib.util
+
     import numpy as np
     from PIL import Image
 
     ext = suffix.lower() if suffix.lower() in (".png", ".jpg", ".jpeg") else None
-    if ext is not None or suffix.lower() not in (".webp",):
+    # a core install has no OpenCV: Pillow encodes
+    if importlib.util.find_spec("cv2") is not None and (
+        ext is not None or suffix.lower() not in (".webp",)
+    ):
+        import cv2
+
         rgb = np.asarray(image)
         params = [cv2.IMWRITE_JPEG_QUALITY, 90] if ext != ".png" else []
         ok, data = cv2.imencode(ext or ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), params)

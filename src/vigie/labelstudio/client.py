@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from vigie.errors import AuthError, ConfigError, LabelStudioError, NetworkError
+from vigie.errors import AuthError, ConfigError, LabelStudioError, NetworkError, require
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,8 @@ class LabelStudioClient:
 
     def __init__(self, url: str, token: str | None, timeout: float = 60.0) -> None:
         import httpx
+
+        require("label_studio_sdk", "labelstudio")
         from label_studio_sdk import LabelStudio
         from label_studio_sdk.core.api_error import ApiError
 

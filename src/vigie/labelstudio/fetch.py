@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urljoin, urlsplit
 
 from vigie import net
-from vigie.errors import AuthError
+from vigie.errors import AuthError, require
 from vigie.files import sweep_parts, write_atomic
 from vigie.labelstudio.client import TOKEN_HINT, LabelStudioClient
 from vigie.media import InvalidMediaError, check_image
@@ -171,6 +171,7 @@ class ImageFetcher:
         if not bucket or not key:
             raise FetchError("malformed s3:// reference")
         if self._s3 is None:
+            require("boto3", "s3")
             import boto3
 
             self._s3 = boto3.client("s3", endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None)

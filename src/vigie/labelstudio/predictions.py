@@ -74,7 +74,11 @@ class Predictor:
 
     @classmethod
     def from_model(
-        cls, model: Path | str, conf: float = 0.25, catalog: Catalog | None = None
+        cls,
+        model: Path | str,
+        conf: float = 0.25,
+        catalog: Catalog | None = None,
+        device: str | None = None,
     ) -> Predictor:
         """Load ``model`` with the detect stage (torch backend) and name the version by hash.
 
@@ -93,7 +97,7 @@ class Predictor:
                 f"model not found: {model}",
                 hint="give a .pt file or a model name registered by `vigie train`",
             )
-        detector = load_detector(resolved.path, backend="torch", conf=conf)
+        detector = load_detector(resolved.path, backend="torch", conf=conf, device=device)
         digest = hashlib.sha256(resolved.path.read_bytes()).hexdigest()[:8]
         name = resolved.registry_name or resolved.path.stem
         return cls(detector, f"{name}-{digest}")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from vigie.config import LinksSettings
-from vigie.errors import ConfigError
+from vigie.errors import ConfigError, require
 from vigie.types import MediaKind
 
 EXTENSIONS = {MediaKind.IMAGE: "jpg", MediaKind.VIDEO: "mp4"}
@@ -45,6 +45,7 @@ def make_url_builder(cfg: LinksSettings) -> Callable[[str], str]:
     if not cfg.s3_bucket:
         return _no_bucket
 
+    require("boto3", "s3")
     import boto3
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, NoCredentialsError

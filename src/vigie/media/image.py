@@ -215,7 +215,10 @@ def _looks_complete(data: bytes, fmt: str | None) -> bool:
 
 
 def _cv2_decode(data: bytes) -> NDArray[np.uint8] | None:
-    import cv2
+    try:
+        import cv2
+    except ImportError:  # a core install has no OpenCV: Pillow decodes
+        return None
     import numpy as np
 
     bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)

@@ -13,7 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vigie.errors import MediaError, require
+from vigie.errors import MediaError
 
 if TYPE_CHECKING:
     from av.container import InputContainer
@@ -78,7 +78,6 @@ def open_video(path: Path) -> InputContainer:
     Raises:
         MediaError: missing, empty or undecodable file.
     """
-    require("av", "video")
     import av
 
     path = Path(path)

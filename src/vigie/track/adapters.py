@@ -85,7 +85,7 @@ class UltralyticsTracker(HistoryTracker):
         except ImportError:
             raise DependencyError(
                 f"the {name} tracker needs ultralytics and lap",
-                hint="install them with: pip install 'vigie[yolo]'",
+                hint="install them with: pip install 'vigie-cv[yolo]'",
             ) from None
         from vigie.train import restore_pillow_open
 

@@ -68,6 +68,7 @@ def track(
     options: TrackOptions | None = None,
     backend: str = "onnx",
     imgsz: int = 640,
+    device: str | None = None,
     catalog: Catalog | None = None,
     db_url: str | None = None,
     force: bool = False,
@@ -87,6 +88,7 @@ def track(
         options: tracker, conf, min_frames, stride, start, end, line, batch, video (or give
             them as keyword arguments).
         backend, imgsz: detector backend ("onnx" or "torch") and input size.
+        device: where the detector runs (see :func:`vigie.detect.load_detector`).
         catalog: where to record the run, the videos and their tracks (optional).
         db_url: study database to write one ``yolo_video_detection`` row per track.
         force: analyse videos again even if the catalog says they are done.
@@ -124,6 +126,7 @@ def track(
             backend=backend,  # type: ignore[arg-type]
             conf=opts.conf,
             imgsz=imgsz,
+            device=device,
             catalog=catalog,  # a registered model name resolves as in `vigie detect`
         )
     model_name = _model_name(model, detector)

@@ -227,7 +227,7 @@ def clear_metrics(gt: dict[int, MotFrame], pred: dict[int, MotFrame]) -> dict[st
     except ImportError:  # pragma: no cover - the eval extra is missing
         raise DependencyError(
             "eval-track needs the optional package 'motmetrics'",
-            hint="install it with: pip install 'vigie[eval]'",
+            hint="install it with: pip install 'vigie-cv[eval]'",
         ) from None
     acc = mm.MOTAccumulator(auto_id=False)
     empty = MotFrame(np.zeros(0, dtype=np.int64), np.zeros((0, 4)))
