@@ -35,7 +35,7 @@ def test_ray_missing_says_which_extra_to_install(monkeypatch: pytest.MonkeyPatch
     )
     with pytest.raises(DependencyError) as err:
         connect("auto")
-    assert "vigie[ray]" in str(err.value.hint)
+    assert "[ray]" in str(err.value.hint) and "pip install" in str(err.value.hint)
 
 
 def test_detect_actors_one_per_gpu_share_or_per_cpu() -> None:

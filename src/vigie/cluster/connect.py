@@ -58,7 +58,7 @@ def _reachable(host: str, port: int) -> bool:
 
 
 def ray_module() -> Any:
-    """The ``ray`` module, or DependencyError naming the ``vigie[ray]`` extra."""
+    """The ``ray`` module, or DependencyError naming the ``vigie-cv[ray]`` extra."""
     require("ray", "ray")
     import ray
 
@@ -69,7 +69,7 @@ def connect(address: str) -> ClusterInfo:
     """Join the Ray cluster at ``address`` (once per process; a joined cluster is reused).
 
     Raises:
-        DependencyError: ray is not installed (hint: ``pip install 'vigie[ray]'``).
+        DependencyError: ray is not installed (hint: ``pip install 'vigie-cv[ray]'``).
         ConfigError: a malformed address.
         NetworkError: nothing answers at the address, or no cluster runs here (``auto``).
     """
