@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,29 @@ from vigie.catalog import Catalog
 from vigie.download import download
 
 N = 40
+
+
+def _kill_worker_during(
+    cluster: RayCluster, run: Callable[[], Any], started: Callable[[], bool]
+) -> Any:
+    """Run ``run()`` in a thread, SIGKILL the worker node once ``started()``; its result."""
+    outcome: dict[str, Any] = {}
+
+    def driver() -> None:
+        try:
+            outcome["result"] = run()
+        except BaseException as exc:  # reported by the assertion below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=driver)
+    thread.start()
+    try:
+        assert wait_until(started, timeout=180)
+        cluster.kill_worker(cluster.workers[-1], signal.SIGKILL)
+    finally:
+        thread.join(timeout=300)
+    assert "error" not in outcome, outcome.get("error")
+    return outcome["result"]
 
 
 def test_worker_node_killed_mid_download_loses_and_doubles_nothing(
@@ -35,26 +59,18 @@ def test_worker_node_killed_mid_download_loses_and_doubles_nothing(
     )
     catalog = Catalog.from_settings(settings)
     out = tmp_path / "out"
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["result"] = download(
-                study=53, manifest=manifest, out=out, settings=settings, catalog=catalog,
-                purpose="media_analysis",
-            )  # fmt: skip
-        except BaseException as exc:  # reported by the assertion below
-            outcome["error"] = exc
-
-    driver = threading.Thread(target=run)
-    driver.start()
-    try:
-        assert wait_until(lambda: len(fault_server.requests) >= 6, timeout=120)
-        ray_cluster.kill_worker(ray_cluster.workers[-1], signal.SIGKILL)
-    finally:
-        driver.join(timeout=300)
-    assert "error" not in outcome, outcome.get("error")
-    result = outcome["result"]
+    result = _kill_worker_during(
+        ray_cluster,
+        lambda: download(
+            study=53,
+            manifest=manifest,
+            out=out,
+            settings=settings,
+            catalog=catalog,
+            purpose="media_analysis",
+        ),
+        lambda: len(fault_server.requests) >= 6,
+    )
     assert result.total == N and result.failed == 0
     assert result.done + result.skipped == N  # a retried shard adopts the files it had renamed
     folder = out / "images_53"
@@ -84,27 +100,21 @@ def test_worker_node_killed_mid_detect_loses_and_doubles_nothing(
         write_scene(images / f"53_IG{i}_1.jpg", seed=i)
     out = tmp_path / "out"
     catalog = Catalog.from_settings(fast_settings(tmp_path / "ws"))
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["result"] = detect(
-                images, model=tiny_model, out=out, imgsz=160, conf=0.05, batch=1,
-                catalog=catalog, ray=ray_cluster.address,
-            )  # fmt: skip
-        except BaseException as exc:  # reported by the assertion below
-            outcome["error"] = exc
-
-    driver = threading.Thread(target=run)
-    driver.start()
-    try:
-        jsons = out / "detection_jsons"
-        assert wait_until(lambda: len(list(jsons.glob("*.json"))) >= 2, timeout=180)
-        ray_cluster.kill_worker(ray_cluster.workers[-1], signal.SIGKILL)
-    finally:
-        driver.join(timeout=300)
-    assert "error" not in outcome, outcome.get("error")
-    result = outcome["result"]
+    jsons = out / "detection_jsons"
+    result = _kill_worker_during(
+        ray_cluster,
+        lambda: detect(
+            images,
+            model=tiny_model,
+            out=out,
+            imgsz=160,
+            conf=0.05,
+            batch=1,
+            catalog=catalog,
+            ray=ray_cluster.address,
+        ),
+        lambda: len(list(jsons.glob("*.json"))) >= 2,
+    )
     assert (result.images, result.done, result.failed) == (n, n, 0)
     assert len(list(jsons.glob("*.json"))) == n
     assert not list(out.rglob("*.part"))

@@ -26,6 +26,7 @@ from vigie.catalog import Catalog
 from vigie.config import Settings
 from vigie.download.jobs import Job
 from vigie.download.model import ItemResult, Layout
+from vigie.download.parallel import ShardContext, run_shard
 
 log = logging.getLogger(__name__)
 TASK_RETRIES = 4  # tries of one shard after its worker or node died
@@ -55,18 +56,9 @@ def _portable(row: Any) -> Any:
 
 
 def download_shard(
-    jobs: list[Job],
-    existing: dict[str, Any],
-    cfg: Settings,
-    layout: Layout,
-    source_id: int,
-    run_id: int,
-    allow_private: bool,
-    threads: int,
+    jobs: list[Job], existing: dict[str, Any], context: ShardContext, threads: int
 ) -> ShardOutput:
     """On a worker: download one shard; return its catalog rows and item results."""
-    from vigie.download.parallel import run_shard
-
     rows: list[dict[str, Any]] = []
     items: list[ItemResult] = []
 
@@ -74,7 +66,7 @@ def download_shard(
         rows.extend(batch)
         items.extend(done)
 
-    run_shard(jobs, existing, cfg, layout, source_id, run_id, allow_private, threads, sink)
+    run_shard(jobs, existing, context, threads, sink)
     return rows, items
 
 
@@ -107,7 +99,7 @@ def download_on_ray(
     in_flight = cfg.ray.workers or max(1, int(info.cpus))
     shard_cfg = shard_settings(cfg, in_flight)
     task = ray.remote(num_cpus=1, max_retries=TASK_RETRIES, retry_exceptions=False)(download_shard)
-    cfg_ref = ray.put(shard_cfg)
+    context = ray.put(ShardContext(shard_cfg, layout, source_id, run_id, allow_private))
     pending: dict[Any, list[Job]] = {}
     lost: list[Job] = []
     shards = _shards(jobs, cfg.ray.shard_size)
@@ -117,7 +109,7 @@ def download_on_ray(
         if shard is None:
             return False
         mine = {j.key: _portable(existing[j.key]) for j in shard if j.key in existing}
-        ref = task.remote(shard, mine, cfg_ref, layout, source_id, run_id, allow_private, 2)
+        ref = task.remote(shard, mine, context, 2)
         pending[ref] = shard
         return True
 
