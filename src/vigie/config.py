@@ -107,6 +107,18 @@ class DownloadSettings(BaseModel):
     validate_workers: int = Field(0, ge=0, description="validation threads; 0 = CPUs")
     processes: int = Field(0, ge=0, description="worker processes; 0 = auto (big runs)")
     user_agent: str = "vigie-download/0.1"
+    object_store_per_host: int = Field(
+        64, ge=1, description="per-host limit for object stores (S3 hosts, links.s3_endpoint_url)"
+    )
+    stall_timeout: float = Field(
+        3.0, gt=0, description="seconds a body may send nothing before it is retried"
+    )
+    idle_release: float = Field(
+        1.0, gt=0, description="seconds without a byte after which a body frees its host slot"
+    )
+    min_rate: int = Field(
+        1024, ge=0, description="bytes/s a body must average over each stall_timeout window"
+    )
 
 
 class FramesSettings(BaseModel):
@@ -182,6 +194,17 @@ class TrackSettings(BaseModel):
     video: bool = Field(True, description="write the annotated MP4")
 
 
+class RaySettings(BaseModel):
+    address: str | None = Field(
+        None, description="Ray cluster: auto, HOST:PORT or ray://HOST:PORT (none: this machine)"
+    )
+    shard_size: int = Field(500, ge=1, description="download URLs per Ray task")
+    num_gpus: float = Field(0.0, ge=0, description="GPUs per detect actor (fractions allowed)")
+    workers: int = Field(
+        0, ge=0, description="tasks (download) or actors (detect) at once; 0 = one per CPU/GPU"
+    )
+
+
 class ServeSettings(BaseModel):
     host: str = Field("127.0.0.1", description="address the dashboard listens on")
     port: int = Field(8765, ge=0, le=65535, description="port of the dashboard (0 = any free)")
@@ -247,6 +270,7 @@ class Settings(BaseSettings):
     detect: DetectSettings = Field(default_factory=DetectSettings)
     track: TrackSettings = Field(default_factory=TrackSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
+    ray: RaySettings = Field(default_factory=RaySettings)
 
     def output_path(self, path: Path | str) -> Path:
         """The output rule: a relative output path lies in the workspace (absolute result).

@@ -106,6 +106,10 @@ def detect(
             min=0.0,
         ),
     ] = 1.0,
+    ray: Annotated[
+        str | None,
+        typer.Option("--ray", help="run on a Ray cluster: auto, HOST:PORT or ray://HOST:PORT"),
+    ] = None,
 ) -> None:
     """Detect objects in every image of SOURCE: annotated images, JSON, catalog rows.
 
@@ -134,6 +138,7 @@ def detect(
             "out": out,
             "batch": batch,
         },
+        ray={"address": ray},
     )
     d = cfg.detect
     class_list: list[int | str] | None = (
@@ -167,6 +172,7 @@ def detect(
                 on_progress=lambda n: bar.advance(task, n),
                 frames=Selection("time", every) if every > 0 else Selection("all"),
                 allow_private=cfg.allow_private_networks,
+                ray=cfg.ray if cfg.ray.address else None,
             )
     finally:
         catalog.close()

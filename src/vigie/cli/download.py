@@ -107,6 +107,10 @@ def download(
             ),
         ),
     ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option("--ray", help="run on a Ray cluster: auto, HOST:PORT or ray://HOST:PORT"),
+    ] = None,
 ) -> None:
     """Download media concurrently, validated, resumably; failures are recorded, not fatal.
 
@@ -136,6 +140,7 @@ def download(
             "retries": retries,
             "frame_threshold": frame_threshold,
         },
+        ray={"address": ray},
     )
     cat = common.open_catalog(cfg)
     try:

@@ -93,6 +93,10 @@ def frames(
             ),
         ),
     ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option("--ray", help="folders on a Ray cluster: auto, HOST:PORT, ray://HOST:PORT"),
+    ] = None,
 ) -> None:
     """Extract frames from a video or from every video of a folder, exactly as asked.
 
@@ -120,6 +124,7 @@ def frames(
             "workers": workers,
             "video_timeout": timeout,
         },
+        ray={"address": ray},
     )
     target = cfg.frames.out
     output_dir(target)
@@ -264,6 +269,7 @@ def _run_folder(
                 workers=fs.workers,
                 timeout=fs.video_timeout,
                 on_video=on_video,
+                ray=cfg.ray.address,
             )
     finally:
         cat.close()

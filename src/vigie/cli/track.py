@@ -108,6 +108,10 @@ def track(
     ] = None,
     device: common.DeviceOption = None,
     force: Annotated[bool, typer.Option(help="analyse again videos already done")] = False,
+    ray: Annotated[
+        str | None,
+        typer.Option("--ray", help="run on a Ray cluster: auto, HOST:PORT or ray://HOST:PORT"),
+    ] = None,
 ) -> None:
     """Detect and track objects in videos: annotated MP4, per-track JSON/CSV, MOT text, counts.
 
@@ -130,6 +134,7 @@ def track(
             "out": out,
         },
         detect={"backend": backend.value if backend is not None else None, "imgsz": imgsz},
+        ray={"address": ray},
     )
     from vigie.track import TrackOptions
     from vigie.track import track as run_track
@@ -178,6 +183,7 @@ def track(
                 db_url=db,
                 force=force,
                 progress=report,
+                ray=cfg.ray if cfg.ray.address else None,
             )
     finally:
         catalog.close()

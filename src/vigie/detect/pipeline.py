@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
+    from vigie.config import RaySettings
     from vigie.detect.coco import CocoResults
     from vigie.frames import Selection
     from vigie.identity import MediaIdentity
@@ -142,6 +143,7 @@ def detect(
     on_progress: Callable[[int], None] | None = None,
     frames: Selection | None = None,
     allow_private: bool = False,
+    ray: str | RaySettings | None = None,
 ) -> DetectResult:
     """Detect objects in every image of ``source`` and write the results.
 
@@ -174,6 +176,8 @@ def detect(
         on_progress: called with the number of images finished since the last call.
         frames: which frames of a video source to detect in (default: one a second).
         allow_private: let URLs reach loopback and private addresses (a LAN, tests).
+        ray: a Ray cluster address (or the ``ray`` settings): image batches through an actor
+            pool there (:mod:`vigie.cluster.detect`).
 
     Returns:
         counts, detections per class, failures and timing.
@@ -236,7 +240,13 @@ def detect(
     csv_rows: list[dict[str, Any]] = []
     start = time.perf_counter()
     try:
-        _run(paths, detector, opts, recorder, result, csv_rows, batch, workers, on_progress)
+        if ray:
+            from vigie.cluster.detect import detect_on_ray
+
+            detect_on_ray(ray, paths, detector, model, device, opts, recorder, result, csv_rows,
+                          batch, on_progress)  # fmt: skip
+        else:
+            _run(paths, detector, opts, recorder, result, csv_rows, batch, workers, on_progress)
     except BaseException:
         recorder.close(result, ok=False)
         raise

@@ -251,7 +251,13 @@ def _download(
                 )
             )
         processes = process_count(dcfg.processes, len(jobs))
-        if processes > 1:  # forks before this process starts any thread
+        if cfg.ray.address and jobs:  # shards on a Ray cluster (vigie.cluster)
+            from vigie.cluster.download import download_on_ray
+
+            jobs = download_on_ray(
+                jobs, existing, cat, cfg, layout, source_id, run.id, allow_private, report
+            )
+        elif processes > 1:  # forks before this process starts any thread
             jobs = run_in_processes(
                 processes,
                 jobs,

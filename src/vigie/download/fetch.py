@@ -87,6 +87,39 @@ def classify(exc: BaseException) -> FetchError:
     return FetchError("error", f"{exc.__class__.__name__}: {exc}", transient=False)
 
 
+class _Slot:
+    """A host slot held by one attempt; a body that goes idle gives it back early."""
+
+    def __init__(self, sem: asyncio.Semaphore) -> None:
+        self.sem, self.held = sem, False
+
+    async def __aenter__(self) -> _Slot:
+        await self.sem.acquire()
+        self.held = True
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.release()
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.sem.release()
+
+
+def _nothing() -> None:
+    pass
+
+
+def is_object_store(host: str, extra: frozenset[str] = frozenset()) -> bool:
+    """Whether ``host`` is an object store: S3 (``*.amazonaws.com`` with ``s3`` in its name) or
+    one of ``extra`` (a configured S3-compatible endpoint)."""
+    if host in extra:
+        return True
+    labels = host.split(".")
+    return host.endswith(".amazonaws.com") and any(p == "s3" or p.startswith("s3-") for p in labels)
+
+
 class Fetcher:
     """Fetches bodies with the policies of one download run."""
 
@@ -95,7 +128,10 @@ class Fetcher:
         clients: list[httpx.AsyncClient],
         cfg: DownloadSettings,
         rng: random.Random | None = None,
+        object_hosts: frozenset[str] = frozenset(),
     ) -> None:
+        """``object_hosts``: hosts of object stores besides S3's own (``links.s3_endpoint_url``),
+        which get ``object_store_per_host`` connections instead of ``per_host``."""
         # Several small connection pools rather than one big one: httpcore's pool scans every
         # connection for every request, which costs more than the I/O beyond ~16 connections.
         self.clients = clients
@@ -109,12 +145,16 @@ class Fetcher:
             retry_after_max=cfg.retry_after_max,
         )
         self._hosts: dict[str, asyncio.Semaphore] = {}
+        self.object_hosts = object_hosts
 
     def _host_slot(self, url: str) -> asyncio.Semaphore:
         host = (urlsplit(url).hostname or "").lower()
         sem = self._hosts.get(host)
         if sem is None:
-            sem = self._hosts[host] = asyncio.Semaphore(self.cfg.per_host)
+            limit = self.cfg.per_host
+            if is_object_store(host, self.object_hosts):
+                limit = max(limit, self.cfg.object_store_per_host)
+            sem = self._hosts[host] = asyncio.Semaphore(limit)
         return sem
 
     async def fetch(
@@ -132,10 +172,10 @@ class Fetcher:
         attempts = self.retry.attempts(self.rng)
         while True:
             try:
-                async with self._host_slot(url):
+                async with _Slot(self._host_slot(url)) as held:
                     remaining = attempts.start()
                     async with asyncio.timeout(min(self.cfg.item_deadline, remaining)):
-                        body = await self._attempt(client, url, part)
+                        body = await self._attempt(client, url, part, held)
                 return await finish(body), attempts.count
             except asyncio.CancelledError:
                 raise
@@ -151,7 +191,9 @@ class Fetcher:
                     raise err from None
                 await asyncio.sleep(wait)
 
-    async def _attempt(self, client: httpx.AsyncClient, url: str, part: Path) -> Body:
+    async def _attempt(
+        self, client: httpx.AsyncClient, url: str, part: Path, slot: _Slot | None = None
+    ) -> Body:
         current = url
         for _ in range(self.cfg.max_redirects + 1):
             check_scheme(current)
@@ -167,17 +209,54 @@ class Fetcher:
                         is_transient_status(code),
                         retry_after_of(resp),
                     )
-                return await self._read_body(resp, part)
+                return await self._read_body(resp, part, slot)
         raise FetchError(
             "too_many_redirects", f"more than {self.cfg.max_redirects} redirects", False
         )
 
-    async def _read_body(self, resp: httpx.Response, part: Path) -> Body:
+    async def _read_body(self, resp: httpx.Response, part: Path, slot: _Slot | None) -> Body:
+        try:
+            async with asyncio.timeout(self.cfg.stall_timeout) as stall:
+                return await self._read_chunks(resp, part, stall, slot)
+        except TimeoutError:
+            if not stall.expired():
+                raise
+            raise self._stalled() from None
+
+    def _stalled(self) -> FetchError:
+        rate, window = self.cfg.min_rate, self.cfg.stall_timeout
+        return FetchError(
+            "stalled", f"the body stalled: under {rate} bytes/s for {window:g} s", transient=True
+        )
+
+    async def _read_chunks(
+        self, resp: httpx.Response, part: Path, stall: asyncio.Timeout, slot: _Slot | None
+    ) -> Body:
+        """The body, while it keeps coming: each ``stall_timeout`` window must bring a chunk
+        and at least ``min_rate`` bytes/s on average, else ``stall`` fires and the item is
+        retried after its backoff, instead of waiting for the whole read timeout. A body that
+        sends nothing for ``idle_release`` seconds gives its host slot back at once, so the
+        other URLs of the host go on meanwhile."""
+        loop = asyncio.get_running_loop()
+        release = slot.release if slot is not None else _nothing
+        idle = self.cfg.idle_release
+        timer = loop.call_later(idle, release)
+        window, need = self.cfg.stall_timeout, self.cfg.min_rate * self.cfg.stall_timeout
+        window_end, window_bytes = loop.time() + window, 0
         chunks: list[bytes] = []
         size = 0
         fh: BinaryIO | None = None
         try:
             async for chunk in aiter_capped(resp, self.cfg.max_bytes):
+                now = loop.time()
+                window_bytes += len(chunk)
+                if now >= window_end:
+                    if window_bytes < need:  # a trickle: as stalled as silence
+                        raise self._stalled()
+                    window_end, window_bytes = now + window, 0
+                stall.reschedule(now + window)
+                timer.cancel()
+                timer = loop.call_later(idle, release)
                 size += len(chunk)
                 if fh is None and size > SPILL_BYTES:
                     fh = open(part, "wb")  # noqa: SIM115  closed in finally
@@ -189,6 +268,7 @@ class Fetcher:
                 else:
                     chunks.append(chunk)
         finally:
+            timer.cancel()
             if fh is not None:
                 fh.close()
         data = None if fh is not None else b"".join(chunks)

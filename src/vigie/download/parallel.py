@@ -19,13 +19,14 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from vigie.catalog import Catalog
 from vigie.config import Settings
 from vigie.download.jobs import Job
 from vigie.download.model import DownloadResult, ItemResult, Layout
-from vigie.download.runner import Runner
+from vigie.download.runner import Runner, Sink
 
 log = logging.getLogger(__name__)
 MIN_JOBS_PER_PROCESS = 250
@@ -53,14 +54,21 @@ def _shard_settings(cfg: Settings, processes: int) -> Settings:
     )
 
 
+@dataclass(frozen=True)
+class ShardContext:
+    """What every worker of one run needs besides its jobs (pickled to it)."""
+
+    cfg: Settings
+    layout: Layout
+    source_id: int
+    run_id: int
+    allow_private: bool
+
+
 def _child(
     jobs: list[Job],
     existing: dict[str, Any],
-    cfg: Settings,
-    layout: Layout,
-    source_id: int,
-    run_id: int,
-    allow_private: bool,
+    context: ShardContext,
     workers: int,
     out: Any,
     shard: int,
@@ -81,13 +89,22 @@ def _child(
         # positions in this shard -> indices in the parent's job list
         out.put(("batch", rows, items, [shard + p * processes for p in positions]))
 
+    run_shard(jobs, existing, context, workers, sink)
+    out.put(("done", [], [], []))
+
+
+def run_shard(
+    jobs: list[Job], existing: dict[str, Any], context: ShardContext, threads: int, sink: Sink
+) -> None:
+    """Download ``jobs`` on an event loop of this process, each batch of catalog rows and item
+    results handed to ``sink`` (a worker process, a Ray task: vigie.cluster.download)."""
+    c = context
     result = DownloadResult(label="", keep_items=False, keep_failed=False)
-    with ThreadPoolExecutor(workers, thread_name_prefix="vigie-validate") as pool:
+    with ThreadPoolExecutor(threads, thread_name_prefix="vigie-validate") as pool:
         runner = Runner(
-            None, cfg, layout, source_id, run_id, pool, allow_private, result, None, sink
+            None, c.cfg, c.layout, c.source_id, c.run_id, pool, c.allow_private, result, None, sink
         )
         asyncio.run(runner.run(jobs, existing))
-    out.put(("done", [], [], []))
 
 
 def run_in_processes(
@@ -106,24 +123,13 @@ def run_in_processes(
     """Run ``jobs`` in ``processes`` forked workers; return the jobs no worker reported."""
     ctx = mp.get_context("fork")
     out = ctx.Queue(maxsize=256)
-    shard_cfg = _shard_settings(cfg, processes)
+    context = ShardContext(_shard_settings(cfg, processes), layout, source_id, run_id,
+                           allow_private)  # fmt: skip
     threads = max(1, workers // processes)
     procs = [
         ctx.Process(
             target=_child,
-            args=(
-                jobs,
-                existing,
-                shard_cfg,
-                layout,
-                source_id,
-                run_id,
-                allow_private,
-                threads,
-                out,
-                i,
-                processes,
-            ),
+            args=(jobs, existing, context, threads, out, i, processes),
             daemon=True,
         )
         for i in range(processes)

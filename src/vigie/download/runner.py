@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from vigie.catalog import Catalog
 from vigie.config import Settings
@@ -131,7 +132,8 @@ class Runner:
             )
             for _ in range(n_pools)
         ]
-        self.fetcher = Fetcher(clients, dcfg)
+        endpoint = urlsplit(self.cfg.links.s3_endpoint_url or "").hostname
+        self.fetcher = Fetcher(clients, dcfg, object_hosts=frozenset(filter(None, [endpoint])))
         queue: Iterator[tuple[int, Job]] = iter(enumerate(jobs))
         try:
             async with contextlib.AsyncExitStack() as stack:

@@ -132,6 +132,7 @@ def extract_folder(
     workers: int | None = None,
     timeout: float | None = None,
     on_video: OnVideo | None = None,
+    ray: str | None = None,
 ) -> FolderResult:
     """Extract frames from every video under ``folder`` into ``out/<video>/``.
 
@@ -146,6 +147,7 @@ def extract_folder(
             the videos they held are retried alone, then reported (a hung decoder); ``None``:
             ``settings.frames.video_timeout``.
         on_video: called with ``(video, result, error)`` as each video finishes.
+        ray: a Ray cluster address: one video per task there (:mod:`vigie.cluster.frames`).
 
     Raises:
         ConfigError: invalid selection, or ``folder`` is not a directory.
@@ -205,7 +207,12 @@ def _extract_all(
         if on_video is not None:
             on_video(video, result, error)
 
-    run_in_processes(videos, jobs, workers, finish, timeout=timeout)
+    if ray:
+        from vigie.cluster.frames import frames_on_ray
+
+        frames_on_ray(ray, videos, jobs, finish, folder, out, timeout)
+    else:
+        run_in_processes(videos, jobs, workers, finish, timeout=timeout)
     results = [r for v in videos if (r := outcomes[v][0]) is not None]
     failed = [(v, outcomes[v][1] or "failed") for v in videos if outcomes[v][0] is None]
     return FolderResult(results, failed, time.perf_counter() - started)

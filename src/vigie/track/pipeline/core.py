@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from vigie.catalog import Catalog
+    from vigie.config import RaySettings
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ def track(
     db_url: str | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    ray: str | RaySettings | None = None,
     **option_overrides: Any,
 ) -> TrackRun:
     """Detect and track objects in videos; write per-video outputs into ``out``.
@@ -93,6 +95,8 @@ def track(
         db_url: study database to write one ``yolo_video_detection`` row per track.
         force: analyse videos again even if the catalog says they are done.
         progress: called with (video name, frames analysed, frames expected or None).
+        ray: a Ray cluster address (or the ``ray`` settings): one video per task there
+            (:mod:`vigie.cluster.track`); the detector must then be given by ``model``.
 
     Returns:
         a :class:`TrackRun` with one :class:`VideoResult` per video.
@@ -156,6 +160,11 @@ def track(
 
     ctx = _Context(detector, model_name, opts, out_dir, catalog, run_id, engine, progress)
     try:
+        if ray:  # one video per Ray task; the loop below then has nothing left to do
+            from vigie.cluster.track import track_on_ray
+
+            track_on_ray(ray, videos, ctx, force, model, collect)
+            videos = []
         # The outputs of a video (drawing and encoding the annotated MP4, files, catalog and DB
         # rows) are made in a background thread while the next video is being analysed.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigie-outputs") as pool:

@@ -1,0 +1,134 @@
+"""``download --ray``: manifest shards as Ray tasks, each running today's async downloader.
+
+The driver cuts the job list into shards of ``ray.shard_size`` URLs as it submits them (at most
+one shard per cluster CPU in flight, so only those shards are serialised at a time), and each
+task runs :class:`vigie.download.runner.Runner` on its shard, writing the files itself (shared
+storage) and returning its catalog rows and item results. Only the driver writes the catalog,
+one transaction per finished shard.
+
+Per-host limits hold cluster-wide: every shard in flight gets ``1/in_flight`` of each per-host
+limit, so N workers do not hit one host N times harder (the global ``concurrency`` is per worker).
+
+Faults: a task on a node that dies is run again elsewhere (``max_retries``); files it had
+already renamed are adopted by the retry (validated, not fetched again: never written twice),
+and its rows reach the catalog once, from the attempt that finished. A shard that fails on
+every try is handed back to the core, which runs it on this machine.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from types import SimpleNamespace
+from typing import Any
+
+from vigie.catalog import Catalog
+from vigie.config import Settings
+from vigie.download.jobs import Job
+from vigie.download.model import ItemResult, Layout
+from vigie.download.parallel import ShardContext, run_shard
+
+log = logging.getLogger(__name__)
+TASK_RETRIES = 4  # tries of one shard after its worker or node died
+ROW_FIELDS = ("status", "path", "size_bytes", "kind", "frame_count")
+ShardOutput = tuple[list[dict[str, Any]], list[ItemResult]]
+
+
+def shard_settings(cfg: Settings, in_flight: int) -> Settings:
+    """``cfg`` with the per-host limits divided among ``in_flight`` shards (the global
+    ``concurrency`` is each worker's own: its CPU and network)."""
+    d = cfg.download
+
+    def share(n: int) -> int:
+        return max(1, n // in_flight)
+
+    update = {
+        "per_host": share(d.per_host),
+        "object_store_per_host": share(d.object_store_per_host),
+        "processes": 1,
+    }
+    return cfg.model_copy(update={"download": d.model_copy(update=update)})
+
+
+def _portable(row: Any) -> Any:
+    """A catalog row reduced to the fields the downloader reads (pickled to the worker)."""
+    return SimpleNamespace(**{f: getattr(row, f, None) for f in ROW_FIELDS})
+
+
+def download_shard(
+    jobs: list[Job], existing: dict[str, Any], context: ShardContext, threads: int
+) -> ShardOutput:
+    """On a worker: download one shard; return its catalog rows and item results."""
+    rows: list[dict[str, Any]] = []
+    items: list[ItemResult] = []
+
+    def sink(batch: list[dict[str, Any]], done: list[ItemResult], _positions: list[int]) -> None:
+        rows.extend(batch)
+        items.extend(done)
+
+    run_shard(jobs, existing, context, threads, sink)
+    return rows, items
+
+
+def _shards(jobs: list[Job], size: int) -> Iterator[list[Job]]:
+    for start in range(0, len(jobs), size):
+        yield jobs[start : start + size]
+
+
+def download_on_ray(
+    jobs: list[Job],
+    existing: dict[str, Any],
+    cat: Catalog,
+    cfg: Settings,
+    layout: Layout,
+    source_id: int,
+    run_id: int,
+    allow_private: bool,
+    report: Callable[[ItemResult], None],
+) -> list[Job]:
+    """Run ``jobs`` on the Ray cluster of ``cfg.ray.address``; return the jobs to run here
+    (those of shards that failed on every try)."""
+    from vigie.cluster.connect import connect
+    from vigie.cluster.paths import check_visible
+
+    assert cfg.ray.address is not None
+    info = connect(cfg.ray.address)
+    check_visible([layout.out])
+    import ray
+
+    in_flight = cfg.ray.workers or max(1, int(info.cpus))
+    shard_cfg = shard_settings(cfg, in_flight)
+    task = ray.remote(num_cpus=1, max_retries=TASK_RETRIES, retry_exceptions=False)(download_shard)
+    context = ray.put(ShardContext(shard_cfg, layout, source_id, run_id, allow_private))
+    pending: dict[Any, list[Job]] = {}
+    lost: list[Job] = []
+    shards = _shards(jobs, cfg.ray.shard_size)
+
+    def submit() -> bool:
+        shard = next(shards, None)
+        if shard is None:
+            return False
+        mine = {j.key: _portable(existing[j.key]) for j in shard if j.key in existing}
+        ref = task.remote(shard, mine, context, 2)
+        pending[ref] = shard
+        return True
+
+    while len(pending) < 2 * in_flight and submit():
+        pass
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        shard = pending.pop(ready[0])
+        try:
+            rows, items = ray.get(ready[0])
+        except Exception as exc:  # every try failed (ray.exceptions.RayError and kin)
+            log.warning("a download shard of %d URLs failed on Ray (%s)", len(shard), exc)
+            lost.extend(shard)
+        else:
+            if rows:
+                cat.upsert_items(rows)
+            for item in items:
+                report(item)
+        submit()
+    if lost:
+        log.warning("%d items were not reported by a Ray worker; running them here", len(lost))
+    return lost
