@@ -41,6 +41,7 @@ FLOOR = (
     "vigie.studydb",
     "vigie.timeparse",
     "vigie.devices",
+    "vigie.cluster",
     "vigie._api",
 )
 STAGES = (

@@ -7,8 +7,8 @@ import importlib.util
 import pytest
 
 from vigie.cluster import parse_address
-from vigie.cluster.detect import _actor_count
 from vigie.config import RaySettings, load_settings
+from vigie.detect.on_ray import _actor_count
 from vigie.errors import ConfigError, DependencyError
 
 

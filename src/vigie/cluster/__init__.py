@@ -1,8 +1,11 @@
 """Executors on a Ray cluster (``--ray ADDRESS``) below the stage cores.
 
-Each stage keeps its core; with ``--ray`` the core hands its units of work to this package:
-download shards (:mod:`vigie.cluster.download`), one video per task for frames and track, and
-image batches through an actor pool for detect. Workers read and write files on shared storage
+Each stage keeps its core and its own Ray glue (``download/on_ray.py``: manifest shards;
+``detect/on_ray.py``: image batches through an actor pool; ``track/pipeline/on_ray.py`` and
+``frames/folder.py``: one video per task through :func:`vigie.cluster.units.units_on_ray`).
+This package is a floor below them: connecting (:mod:`~vigie.cluster.connect`), checking that
+every node sees the paths (:mod:`~vigie.cluster.paths`), the one-unit-per-task executor and the
+detector spec a worker loads (:mod:`~vigie.cluster.units`); it imports no stage. Workers read and write files on shared storage
 and send back small typed records; the driver stays the only writer of the catalog and of the
 study database. ``ray`` is imported only here, inside functions (the ``vigie-cv[ray]`` extra).
 """

@@ -9,12 +9,10 @@ per batch, only after the batch's files are written.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -22,28 +20,16 @@ from vigie.catalog import Catalog
 from vigie.config import Settings, load_settings, stage_options
 from vigie.detect import outputs
 from vigie.detect.result import DetectResult
-from vigie.errors import ConfigError, MediaError, output_dir
+from vigie.detect.steps import Decoded, Options, decoded_stream, write_outputs
+from vigie.errors import ConfigError, output_dir
 from vigie.files import sweep_parts
-from vigie.media import decode_image, list_media
+from vigie.media import list_media
 
 if TYPE_CHECKING:
-    import numpy as np
-    from numpy.typing import NDArray
-
     from vigie.config import RaySettings
-    from vigie.detect.coco import CocoResults
     from vigie.frames import Selection
-    from vigie.identity import MediaIdentity
-    from vigie.types import Detections
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class _Decoded:
-    path: Path
-    image: NDArray[np.uint8] | None
-    error: str | None = None
 
 
 def list_images(source: Path, recursive: bool = False) -> list[Path]:
@@ -54,67 +40,6 @@ def list_images(source: Path, recursive: bool = False) -> list[Path]:
         SourceError: the folder does not exist or holds no image.
     """
     return list_media(source, "image", recursive=recursive)
-
-
-def _decode(path: Path) -> _Decoded:
-    try:
-        return _Decoded(path, decode_image(path))
-    except MediaError as exc:
-        return _Decoded(path, None, exc.message)
-
-
-def _decoded_stream(paths: list[Path], pool: ThreadPoolExecutor, ahead: int) -> Iterator[_Decoded]:
-    """Decoded images in input order, keeping at most ``ahead`` decodes in flight."""
-    pending: deque[Future[_Decoded]] = deque()
-    it = iter(paths)
-    for path in it:
-        pending.append(pool.submit(_decode, path))
-        if len(pending) >= ahead:
-            break
-    while pending:
-        yield pending.popleft().result()
-        nxt = next(it, None)
-        if nxt is not None:
-            pending.append(pool.submit(_decode, nxt))
-
-
-@dataclass
-class _Options:
-    out: Path
-    root: Path
-    save_images: bool
-    save_json: bool
-    save_crops: bool
-    coco: CocoResults | None = None
-    names: dict[Path, Path] = field(default_factory=dict)  # resolved image -> output name
-
-    def name_of(self, path: Path) -> Path:
-        return self.names.get(path.resolve()) or _relative(path, self.root)
-
-
-def _relative(path: Path, root: Path) -> Path:
-    try:
-        return path.resolve().relative_to(root)
-    except ValueError:
-        return Path(path.name)
-
-
-def _write_outputs(
-    opts: _Options,
-    path: Path,
-    image: NDArray[np.uint8],
-    dets: Detections,
-    ident: MediaIdentity | None,
-) -> None:
-    rel = opts.name_of(path)
-    if opts.save_images:
-        outputs.write_annotated(opts.out / outputs.IMAGES_DIR / rel, image, dets)
-    if opts.save_json:
-        json_path = (opts.out / outputs.JSONS_DIR / rel).with_suffix(".json")
-        outputs.write_json(json_path, outputs.detection_dicts(dets, ident))
-    if opts.save_crops and len(dets):
-        stem = str(rel.with_suffix("")).replace(os.sep, "_")
-        outputs.write_crops(opts.out / outputs.CROPS_DIR, stem, image, dets)
 
 
 def detect(
@@ -177,7 +102,7 @@ def detect(
         frames: which frames of a video source to detect in (default: one a second).
         allow_private: let URLs reach loopback and private addresses (a LAN, tests).
         ray: a Ray cluster address (or the ``ray`` settings): image batches through an actor
-            pool there (:mod:`vigie.cluster.detect`).
+            pool there (:mod:`vigie.detect.on_ray`).
 
     Returns:
         counts, detections per class, failures and timing.
@@ -222,7 +147,7 @@ def detect(
             catalog.close()
         raise
     detector.classes = class_ids(classes, detector.names)
-    opts = _Options(
+    opts = Options(
         out_dir,
         found.root,
         save_images,
@@ -241,7 +166,7 @@ def detect(
     start = time.perf_counter()
     try:
         if ray:
-            from vigie.cluster.detect import detect_on_ray
+            from vigie.detect.on_ray import detect_on_ray
 
             detect_on_ray(ray, paths, detector, model, device, opts, recorder, result, csv_rows,
                           batch, on_progress)  # fmt: skip
@@ -293,7 +218,7 @@ def _run_config(scope: dict[str, Any]) -> dict[str, Any]:
 def _run(
     paths: list[Path],
     detector: Any,
-    opts: _Options,
+    opts: Options,
     recorder: Any,
     result: DetectResult,
     csv_rows: list[dict[str, Any]],
@@ -307,7 +232,7 @@ def _run(
         ThreadPoolExecutor(1, thread_name_prefix="vigie-record") as record_pool,
     ):
         recording: deque[Future[None]] = deque()
-        pending: list[_Decoded] = []
+        pending: list[Decoded] = []
 
         def flush() -> None:
             good = [d for d in pending if d.image is not None]
@@ -317,7 +242,7 @@ def _run(
                 ident = recorder.identity(dec.path)
                 assert dec.image is not None
                 writes.append(
-                    write_pool.submit(_write_outputs, opts, dec.path, dec.image, dets, ident)
+                    write_pool.submit(write_outputs, opts, dec.path, dec.image, dets, ident)
                 )
                 batch_items.append((dec.path, dets, ident))
                 result.detections += len(dets)
@@ -339,7 +264,7 @@ def _run(
                 on_progress(len(pending))
             pending.clear()
 
-        for decoded in _decoded_stream(paths, decode_pool, ahead=max(2 * batch, 2 * workers)):
+        for decoded in decoded_stream(paths, decode_pool, ahead=max(2 * batch, 2 * workers)):
             pending.append(decoded)
             if len(pending) >= batch:
                 flush()

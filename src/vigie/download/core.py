@@ -252,7 +252,7 @@ def _download(
             )
         processes = process_count(dcfg.processes, len(jobs))
         if cfg.ray.address and jobs:  # shards on a Ray cluster (vigie.cluster)
-            from vigie.cluster.download import download_on_ray
+            from vigie.download.on_ray import download_on_ray
 
             jobs = download_on_ray(
                 jobs, existing, cat, cfg, layout, source_id, run.id, allow_private, report

@@ -97,7 +97,7 @@ def run_shard(
     jobs: list[Job], existing: dict[str, Any], context: ShardContext, threads: int, sink: Sink
 ) -> None:
     """Download ``jobs`` on an event loop of this process, each batch of catalog rows and item
-    results handed to ``sink`` (a worker process, a Ray task: vigie.cluster.download)."""
+    results handed to ``sink`` (a worker process, a Ray task: vigie.download.on_ray)."""
     c = context
     result = DownloadResult(label="", keep_items=False, keep_failed=False)
     with ThreadPoolExecutor(threads, thread_name_prefix="vigie-validate") as pool:

@@ -147,7 +147,7 @@ def extract_folder(
             the videos they held are retried alone, then reported (a hung decoder); ``None``:
             ``settings.frames.video_timeout``.
         on_video: called with ``(video, result, error)`` as each video finishes.
-        ray: a Ray cluster address: one video per task there (:mod:`vigie.cluster.frames`).
+        ray: a Ray cluster address: one video per task there (:mod:`vigie.cluster.units`).
 
     Raises:
         ConfigError: invalid selection, or ``folder`` is not a directory.
@@ -165,7 +165,7 @@ def extract_folder(
     output_dir(out)
     run_options = {"folder": str(folder), "out": str(out), "selection": sel.tag}
     with stage_run("frames", cfg, catalog, run_options) as (cat, run):
-        return _extract_all(folder, sel, out, opts, cat, run, on_video)
+        return _extract_all(folder, sel, out, opts, cat, run, on_video, ray)
 
 
 def _extract_all(
@@ -176,6 +176,7 @@ def _extract_all(
     catalog: Catalog,
     run: RunHandle,
     on_video: OnVideo | None,
+    ray: str | None = None,
 ) -> FolderResult:
     fmt, quality, timeout = opts.format, opts.quality, opts.video_timeout
     started = time.perf_counter()
@@ -208,9 +209,20 @@ def _extract_all(
             on_video(video, result, error)
 
     if ray:
-        from vigie.cluster.frames import frames_on_ray
+        from vigie.cluster.units import units_on_ray
 
-        frames_on_ray(ray, videos, jobs, finish, folder, out, timeout)
+        # one video per task: the same extraction as a local worker process, frames written
+        # on shared storage, each finished video recorded here (see vigie.cluster.units)
+        units_on_ray(
+            ray,
+            videos,
+            lambda v: jobs[v],
+            _work,
+            finish,
+            lambda v, why: finish(v, (None, why)),
+            [folder, out],
+            timeout=timeout,
+        )
     else:
         run_in_processes(videos, jobs, workers, finish, timeout=timeout)
     results = [r for v in videos if (r := outcomes[v][0]) is not None]

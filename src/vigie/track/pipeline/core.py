@@ -96,7 +96,7 @@ def track(
         force: analyse videos again even if the catalog says they are done.
         progress: called with (video name, frames analysed, frames expected or None).
         ray: a Ray cluster address (or the ``ray`` settings): one video per task there
-            (:mod:`vigie.cluster.track`); the detector must then be given by ``model``.
+            (:mod:`vigie.track.pipeline.on_ray`); the detector must then be given by ``model``.
 
     Returns:
         a :class:`TrackRun` with one :class:`VideoResult` per video.
@@ -161,9 +161,10 @@ def track(
     ctx = _Context(detector, model_name, opts, out_dir, catalog, run_id, engine, progress)
     try:
         if ray:  # one video per Ray task; the loop below then has nothing left to do
-            from vigie.cluster.track import track_on_ray
+            from vigie.track.pipeline.on_ray import Steps, track_on_ray
 
-            track_on_ray(ray, videos, ctx, force, model, collect)
+            steps = Steps(_Context, _Pending, _analyse, _finish)
+            track_on_ray(ray, videos, ctx, force, model, collect, steps)
             videos = []
         # The outputs of a video (drawing and encoding the annotated MP4, files, catalog and DB
         # rows) are made in a background thread while the next video is being analysed.

@@ -1,11 +1,10 @@
-"""``frames --ray``: one video per Ray task; frames written by the workers, recorded here.
+"""One unit of work per Ray task (frames: a video; track: a video), results back to the driver.
 
-Each task runs the same extraction as a local worker process (:func:`vigie.frames.folder._work`)
-and returns its :class:`FramesResult` (paths, hashes, sizes: small). The driver records the
-frames in the catalog as each video finishes. A task whose node dies is run again elsewhere;
-frames it had written are found on disk by the retry and not written again. A video whose task
-keeps crashing its worker (a decoder crash) is reported failed; so are the videos still running
-when nothing finished for ``timeout`` seconds (a hung decoder), as on one machine.
+A task whose node dies is run again elsewhere (``TASK_RETRIES``); a unit whose task keeps
+crashing its worker (a decoder crash) is reported failed; so are the units still running when
+nothing finished for ``timeout`` seconds (a hung decoder), as on one machine. The work function
+writes its files atomically on shared storage, so a retried unit finds what it wrote and does
+not write it twice; the driver records each finished unit.
 """
 
 from __future__ import annotations
@@ -14,6 +13,8 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from vigie.config import RaySettings
 
 log = logging.getLogger(__name__)
 TASK_RETRIES = 2  # a node lost mid-video; a decoder that crashes its worker each time fails
@@ -75,25 +76,21 @@ def units_on_ray(
         submit()
 
 
-def frames_on_ray(
-    address: str,
-    videos: list[Path],
-    jobs: dict[Path, tuple[Any, ...]],
-    finish: Callable[[Path, Any], None],
-    folder: Path,
-    out: Path,
-    timeout: float,
-) -> None:
-    """Extract every video of ``jobs`` on the cluster (see the module docstring)."""
-    from vigie.frames.folder import _work
+def ray_settings(ray: str | RaySettings) -> RaySettings:
+    """The Ray settings of a ``ray=`` argument: an address alone, or the whole section."""
+    return ray if isinstance(ray, RaySettings) else RaySettings(address=ray)
 
-    units_on_ray(
-        address,
-        videos,
-        lambda v: jobs[v],
-        _work,
-        finish,
-        lambda v, why: finish(v, (None, why)),
-        [folder, out],
-        timeout=timeout,
-    )
+
+def detector_spec(detector: Any, model: str | Path, device: str | None) -> dict[str, Any]:
+    """What a worker needs to load the same detector: the ONNX file the driver made, or the
+    torch weights."""
+    onnx = getattr(detector, "onnx_path", None)
+    return {
+        "model": str(onnx if onnx is not None else model),
+        "backend": "onnx" if onnx is not None else "torch",
+        "conf": detector.conf,
+        "iou": detector.iou,
+        "imgsz": detector.imgsz,
+        "classes": detector.classes,
+        "device": device,
+    }

@@ -12,10 +12,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from vigie.cluster.units import detector_spec, ray_settings, units_on_ray
 from vigie.config import RaySettings
 from vigie.errors import ConfigError
+from vigie.track.pipeline.options import VideoResult
+from vigie.track.pipeline.persist import skip
+
+
+class Steps(NamedTuple):
+    """The per-video steps of :mod:`vigie.track.pipeline.core` (given by it: no import cycle)."""
+
+    context: Any  # _Context
+    pending: Any  # _Pending
+    analyse: Callable[..., Any]
+    finish: Callable[..., Any]
+
 
 _DETECTORS: dict[tuple[Any, ...], Any] = {}  # per worker process: spec -> loaded detector
 
@@ -31,20 +44,24 @@ def _detector(spec: dict[str, Any]) -> Any:
 
 
 def track_video(
-    path: Path, stem: str, spec: dict[str, Any], model_name: str, opts: Any, out_dir: Path
+    path: Path,
+    stem: str,
+    spec: dict[str, Any],
+    model_name: str,
+    opts: Any,
+    out_dir: Path,
+    steps: Steps,
 ) -> tuple[Any, Any]:
     """On a worker: analyse one video and write its outputs; ``(VideoResult, VideoInfo)``."""
     from vigie.errors import MediaError
     from vigie.media import scan
-    from vigie.track.core import _analyse, _Context
-    from vigie.track.options import VideoResult
 
-    ctx = _Context(_detector(spec), model_name, opts, out_dir, None, None, None, None)
+    ctx = steps.context(_detector(spec), model_name, opts, out_dir, None, None, None, None)
     try:
         info, index = scan(path)
     except MediaError as exc:
         return VideoResult(path, "failed", error=exc.message), None
-    res, write = _analyse(path, stem, info, index, ctx)
+    res, write = steps.analyse(path, stem, info, index, ctx)
     if write is not None:
         try:
             res.outputs = write()
@@ -60,14 +77,9 @@ def track_on_ray(
     force: bool,
     model: str | Path | None,
     collect: Callable[[Any], None],
+    steps: Steps,
 ) -> None:
     """Track every video of ``videos`` on the cluster; ``collect`` each recorded result."""
-    from vigie.cluster.detect import detector_spec, ray_settings
-    from vigie.cluster.frames import units_on_ray
-    from vigie.track.core import _finish, _Pending
-    from vigie.track.options import VideoResult
-    from vigie.track.persist import skip
-
     settings = ray_settings(ray_arg)
     assert settings.address is not None
     spec = detector_spec(ctx.detector, model or "", None)
@@ -83,7 +95,11 @@ def track_on_ray(
         stem = path.stem if n == 0 else f"{path.stem}-{n + 1}"
         skipped = skip(ctx.catalog, path, ctx.model_name, ctx.opts, force)
         if skipped is not None:
-            collect(_finish(_Pending(path, skipped, None, None, time.perf_counter(), False), ctx))
+            collect(
+                steps.finish(
+                    steps.pending(path, skipped, None, None, time.perf_counter(), False), ctx
+                )
+            )
         else:
             todo.append((path, stem))
     if not todo:
@@ -92,16 +108,16 @@ def track_on_ray(
 
     def finish(unit: tuple[Path, str], outcome: tuple[Any, Any]) -> None:
         res, info = outcome
-        collect(_finish(_Pending(unit[0], res, info, None, started), ctx))
+        collect(steps.finish(steps.pending(unit[0], res, info, None, started), ctx))
 
     def fail(unit: tuple[Path, str], why: str) -> None:
-        collect(_finish(_Pending(unit[0], VideoResult(unit[0], "failed", error=why), None,
+        collect(steps.finish(steps.pending(unit[0], VideoResult(unit[0], "failed", error=why), None,
                                  None, started), ctx))  # fmt: skip
 
     units_on_ray(
         settings.address,
         todo,
-        lambda u: (u[0], u[1], spec, ctx.model_name, ctx.opts, ctx.out_dir),
+        lambda u: (u[0], u[1], spec, ctx.model_name, ctx.opts, ctx.out_dir, steps),
         track_video,
         finish,
         fail,

@@ -21,31 +21,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from vigie.cluster.units import detector_spec, ray_settings
 from vigie.config import RaySettings
+from vigie.detect.steps import decode, relative, write_outputs
 
 log = logging.getLogger(__name__)
 IN_FLIGHT_PER_ACTOR = 2
 Outcome = tuple[Path, Any, "str | None"]  # (image, Detections or None, error)
-
-
-def ray_settings(ray: str | RaySettings) -> RaySettings:
-    """The Ray settings of a ``ray=`` argument: an address alone, or the whole section."""
-    return ray if isinstance(ray, RaySettings) else RaySettings(address=ray)
-
-
-def detector_spec(detector: Any, model: str | Path, device: str | None) -> dict[str, Any]:
-    """What an actor needs to load the same detector: the ONNX file the driver made, or the
-    torch weights."""
-    onnx = getattr(detector, "onnx_path", None)
-    return {
-        "model": str(onnx if onnx is not None else model),
-        "backend": "onnx" if onnx is not None else "torch",
-        "conf": detector.conf,
-        "iou": detector.iou,
-        "imgsz": detector.imgsz,
-        "classes": detector.classes,
-        "device": device,
-    }
 
 
 class DetectWorker:
@@ -63,14 +45,12 @@ class DetectWorker:
         self.opts = opts
 
     def run(self, batch: list[tuple[Path, Any]]) -> list[Outcome]:
-        from vigie.detect.pipeline import _decode, _write_outputs
-
-        decoded = [(_decode(path), ident) for path, ident in batch]
+        decoded = [(decode(path), ident) for path, ident in batch]
         good = [(d, ident) for d, ident in decoded if d.image is not None]
         found = self.detector.predict([d.image for d, _ in good]) if good else []
         for (dec, ident), dets in zip(good, found, strict=True):
             assert dec.image is not None
-            _write_outputs(self.opts, dec.path, dec.image, dets, ident)
+            write_outputs(self.opts, dec.path, dec.image, dets, ident)
         by_path = {dec.path: dets for (dec, _), dets in zip(good, found, strict=True)}
         return [(d.path, by_path.get(d.path), d.error) for d, _ in decoded]
 
@@ -183,7 +163,6 @@ def _account(
 ) -> None:
     """One batch's results into the run's counts, CSV and COCO rows, and the stores."""
     from vigie.detect import outputs
-    from vigie.detect.pipeline import _relative
 
     items, failed = [], []
     for path, dets, error in outcomes:
@@ -197,7 +176,7 @@ def _account(
         result.per_class.update(dets.names.get(int(c), str(int(c))) for c in dets.class_id)
         csv_rows.extend(outputs.csv_rows(path, dets, ident))
         if opts.coco is not None:
-            opts.coco.add(_relative(path, opts.root), dets)
+            opts.coco.add(relative(path, opts.root), dets)
     result.failures.extend(failed)
     result.failed += len(failed)
     result.done += len(items)
