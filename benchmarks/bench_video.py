@@ -202,6 +202,7 @@ def main() -> None:
 
     from ultralytics import YOLO
 
+    from vigie.config import load_settings
     from vigie.detect import load_detector
     from vigie.track import track
 
@@ -216,6 +217,7 @@ def main() -> None:
     detector = load_detector(weights, backend="onnx", conf=args.conf, imgsz=args.imgsz)
     model(np.zeros((360, 640, 3), np.uint8), imgsz=args.imgsz, verbose=False)  # warm-up
     detector.predict([np.zeros((360, 640, 3), np.uint8)] * args.batch)  # the batch's shape
+    settings = load_settings(workspace=work)  # the runs' catalog lies in the temp folder
     seed_fps, vigie_fps, floor_fps, ratios, cpu_ratios = [], [], [], [], []
     seed_kept: list[np.ndarray] = []
     vigie_kept: list[np.ndarray] = []
@@ -231,7 +233,7 @@ def main() -> None:
         t0, c0 = time.perf_counter(), time.process_time()
         res = track(
             video, detector=counting, out=work / f"vigie{r}", conf=args.conf, batch=args.batch,
-            force=True,
+            force=True, settings=settings,
         )  # fmt: skip
         vigie_fps.append(res.results[0].frames_analysed / (time.perf_counter() - t0))
         cpu = time.process_time() - c0

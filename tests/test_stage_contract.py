@@ -178,15 +178,12 @@ def test_track_records_its_run(ws: Settings, runs: Any) -> None:
     from tests.track.helpers import ColourDetector, render_video
 
     video = render_video(ws.workspace / "street.mp4", frames=8, fps=10)
-    # ALLOW-LIST (lead: remove once track/ takes `settings` and defaults to its catalog, as the
-    # other stages do): track() records a run only into a catalog it is given.
-    catalog = Catalog.from_settings(ws)
-    try:
-        vigie.track(video, detector=ColourDetector(), out=ws.workspace / "t", catalog=catalog)
-    finally:
-        catalog.close()
+    ws.track.stride = 2
+    result = vigie.track(video, detector=ColourDetector(), settings=ws)
     (run,) = runs("track")
-    assert run.status == "done"
+    assert run.id == result.run_id and run.status == "done" and run.counts["done"] == 1
+    assert result.results[0].frames_analysed == 4 and run.config["options"]["stride"] == 2
+    assert (ws.workspace / "tracks" / "street.tracks.json").is_file()  # settings.track.out
 
 
 def test_build_report_records_its_run(ws: Settings, runs: Any) -> None:

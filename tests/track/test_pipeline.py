@@ -159,7 +159,10 @@ def test_rerun_skips_done_videos_and_keeps_one_row_per_track(
         assert conn.execute(select(func.count()).select_from(tracks)).scalar_one() == 2
     changed = track(video, detector=ColourDetector(), out=tmp_path / "o", catalog=cat, stride=2)
     assert changed.results[0].status == "done"  # other settings: analysed again
-    assert [r.status for r in cat.last_runs("track")] == ["done"] * 4
+    elsewhere = track(video, detector=ColourDetector(), out=tmp_path / "p", catalog=cat, stride=2)
+    assert elsewhere.results[0].status == "done"  # another output folder: written there too
+    assert (tmp_path / "p" / "a.tracks.json").is_file()
+    assert [r.status for r in cat.last_runs("track")] == ["done"] * 5
 
 
 def test_db_writes_one_row_per_track_with_millisecond_times(tmp_path: Path) -> None:

@@ -85,4 +85,4 @@ def test_track_takes_a_registered_model_name_like_detect(tiny_model: Path, tmp_p
     assert (ws / "tracks" / "53_1789_4.tracks.json").is_file()  # the output rule: workspace
     with Catalog(f"sqlite:///{ws / 'vigie.db'}") as cat:
         run = cat.last_runs("track")[0]
-    assert run.config["model"] == "traffic"
+    assert run.config["options"]["model"] == "traffic"

@@ -120,8 +120,6 @@ def track(
 
     Example: vigie track videos/ --model best.pt --tracker vigie --line 0,360,1280,360
     """
-    from vigie.errors import ConfigError
-
     cfg = common.settings(
         ctx,
         track={
@@ -136,31 +134,9 @@ def track(
         detect={"backend": backend.value if backend is not None else None, "imgsz": imgsz},
         ray={"address": ray},
     )
-    from vigie.track import TrackOptions
     from vigie.track import track as run_track
-    from vigie.track.trackers import TRACKERS
 
-    t = cfg.track
-    name = t.tracker.lower()
-    if name not in TRACKERS:
-        raise ConfigError(
-            f"unknown tracker {t.tracker!r}", hint=f"use one of: {', '.join(TRACKERS)}"
-        )
-    params: dict[str, Any] = {}
-    if name == "sort":
-        params = {"max_age": t.max_age, "min_hits": t.min_hits, "iou_threshold": t.iou_threshold}
-    opts = TrackOptions(
-        tracker=name,
-        tracker_params=params,
-        conf=t.conf,
-        min_frames=t.min_frames,
-        stride=t.stride,
-        start=start,
-        end=end,
-        line=_line(line),
-        batch=t.batch,
-        video=t.video,
-    )
+    counting_line = _line(line)
     catalog = common.open_catalog(cfg)
     try:
         with common.progress() as bar:
@@ -174,11 +150,11 @@ def track(
             result = run_track(
                 sources,
                 model=model,
-                out=t.out,
-                options=opts,
-                backend=cfg.detect.backend,
-                imgsz=cfg.detect.imgsz,
+                start=start,
+                end=end,
+                line=counting_line,
                 device=common.run_device(device, cfg.detect.backend, model),
+                settings=cfg,
                 catalog=catalog,
                 db_url=db,
                 force=force,

@@ -290,6 +290,7 @@ def track(ctx: Ctx) -> str:
         out=ctx.out / "tracks",
         imgsz=ctx.plan.imgsz,
         conf=ctx.plan.detect_conf,
+        settings=ctx.settings,
         catalog=ctx.catalog,
         db_url=study_db_url(ctx.out),
     )

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from vigie.catalog import Catalog
+    from vigie.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -174,14 +175,15 @@ class OnnxDetector:
 def load_detector(
     model: str | Path,
     *,
-    backend: Literal["torch", "onnx"] = "onnx",
-    conf: float = 0.25,
-    iou: float = 0.7,
-    imgsz: int = 640,
+    backend: Literal["torch", "onnx"] | None = None,
+    conf: float | None = None,
+    iou: float | None = None,
+    imgsz: int | None = None,
     classes: list[int] | None = None,
     device: str | None = None,
     catalog: Catalog | None = None,
     threads: int | None = None,
+    settings: Settings | None = None,
 ) -> TorchDetector | OnnxDetector:
     """Load a detector for RGB images.
 
@@ -196,6 +198,8 @@ def load_detector(
         device: "cpu", "0", ... (torch); ONNX uses CUDA only when asked and available.
         catalog: where to look registry names up.
         threads: ONNX Runtime intra-op threads (default: its own choice).
+        settings: where ``backend``, ``conf``, ``iou`` and ``imgsz`` left at ``None`` come from
+            (``settings.detect``; default :func:`vigie.config.load_settings`).
 
     Returns:
         an object with ``.names`` and ``.predict(images) -> list[Detections]``.
@@ -204,8 +208,18 @@ def load_detector(
         ModelError: the model cannot be found, exported or loaded.
         DependencyError: ultralytics / onnxruntime are not installed.
     """
-    if backend not in ("torch", "onnx"):
+    if backend is not None and backend not in ("torch", "onnx"):
         raise ConfigError(f"unknown backend {backend!r}", hint="use torch or onnx")
+    from vigie.config import DetectSettings, load_settings, stage_options
+
+    given = {"backend": backend, "conf": conf, "iou": iou, "imgsz": imgsz}
+    # the settings are read only when a value is left to them
+    section = (
+        DetectSettings() if None not in given.values() else (settings or load_settings()).detect
+    )
+    det = stage_options(section, "detect", **given)
+    kw: dict[str, Any] = {"conf": det.conf, "iou": det.iou, "imgsz": det.imgsz}
+    kw.update(classes=classes, device=device)
     if Path(str(model)).suffix.lower() == ".onnx":  # ONNX Runtime alone: no torch, no ultralytics
         onnx_file = Path(str(model)).expanduser()
         if not onnx_file.is_file():
@@ -214,23 +228,14 @@ def load_detector(
             )
         require("onnxruntime", "onnx")
         require("cv2", "onnx")
-        return OnnxDetector(
-            onnx_file.resolve(), conf=conf, iou=iou, imgsz=imgsz, classes=classes, device=device,
-            label=onnx_file.name, threads=threads,
-        )  # fmt: skip
+        return OnnxDetector(onnx_file.resolve(), label=onnx_file.name, threads=threads, **kw)
     require("ultralytics", "yolo")
     resolved = trained_weights(model, catalog, "detect")
-    if backend == "torch":
-        return TorchDetector(
-            resolved.source, conf=conf, iou=iou, imgsz=imgsz, classes=classes, device=device,
-            label=resolved.label,
-        )  # fmt: skip
+    if det.backend == "torch":
+        return TorchDetector(resolved.source, label=resolved.label, **kw)
     require("onnxruntime", "onnx")
     if resolved.path is None:  # an official name: let ultralytics fetch it first
         resolved = download_weights(resolved.source)
     assert resolved.path is not None
-    onnx_file = onnx_path_for(resolved.path, imgsz)
-    return OnnxDetector(
-        onnx_file, conf=conf, iou=iou, imgsz=imgsz, classes=classes, device=device,
-        label=resolved.label, threads=threads,
-    )  # fmt: skip
+    onnx_file = onnx_path_for(resolved.path, det.imgsz)
+    return OnnxDetector(onnx_file, label=resolved.label, threads=threads, **kw)

@@ -12,18 +12,28 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from vigie.catalog import stage_run
+from vigie.config import Settings, load_settings, stage_options
 from vigie.errors import ConfigError, MediaError, output_dir
 from vigie.files import sweep_parts
 from vigie.media import FrameIndex, FrameReader, VideoInfo, list_media, scan
-from vigie.track.pipeline.options import TrackOptions, TrackRun, VideoResult, selector
+from vigie.track.pipeline.options import (
+    Line,
+    TrackOptions,
+    TrackRun,
+    VideoResult,
+    selector,
+    track_options,
+    tracker_kwargs,
+)
 from vigie.track.pipeline.outputs import write_outputs
 from vigie.track.pipeline.persist import record, saved_tracks, skip, write_db
 from vigie.track.pipeline.records import (
@@ -35,18 +45,17 @@ from vigie.track.pipeline.records import (
 )
 from vigie.track.pipeline.render import FrameStore
 from vigie.track.trackers import make_tracker
-from vigie.types import Detector, RunCounts
+from vigie.types import Detector
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from vigie.catalog import Catalog
+    from vigie.catalog import Catalog, RunHandle
     from vigie.config import RaySettings
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int | None], None]
-_VIGIE_REF_CONF = 0.35  # the --conf Vigie's tracker thresholds are tuned for
 
 
 def find_videos(sources: Sequence[str | Path]) -> list[Path]:
@@ -66,17 +75,26 @@ def track(
     *,
     model: str | Path | None = None,
     detector: Detector | None = None,
-    out: str | Path = "tracks",
-    options: TrackOptions | None = None,
-    backend: str = "onnx",
-    imgsz: int = 640,
+    out: str | Path | None = None,
+    tracker: str | None = None,
+    conf: float | None = None,
+    min_frames: int | None = None,
+    stride: int | None = None,
+    batch: int | None = None,
+    video: bool | None = None,
+    start: float | None = None,
+    end: float | None = None,
+    line: Line | None = None,
+    tracker_params: Mapping[str, Any] | None = None,
+    backend: Literal["torch", "onnx"] | None = None,
+    imgsz: int | None = None,
     device: str | None = None,
+    settings: Settings | None = None,
     catalog: Catalog | None = None,
     db_url: str | None = None,
     force: bool = False,
     progress: Progress | None = None,
     ray: str | RaySettings | None = None,
-    **option_overrides: Any,
 ) -> TrackRun:
     """Detect and track objects in videos; write per-video outputs into ``out``.
 
@@ -86,12 +104,19 @@ def track(
         model: detector weights (.pt or .onnx) for :func:`vigie.detect.load_detector`.
         detector: an already loaded detector (anything with ``names`` and ``predict``); used
             instead of ``model``.
-        out: output folder: ``<video>.tracks.json``, ``.tracks.csv``, ``.mot.txt``, ``.mp4``.
-        options: tracker, conf, min_frames, stride, start, end, line, batch, video (or give
-            them as keyword arguments).
-        backend, imgsz: detector backend ("onnx" or "torch") and input size.
+        out: output folder: ``<video>.tracks.json``, ``.tracks.csv``, ``.mot.txt``, ``.mp4``
+            (a relative one lies in the workspace).
+        tracker, conf, min_frames, stride, batch, video: the tracking options; ``None``: the
+            setting (``settings.track``).
+        start, end: the time range analysed (seconds; default: the whole video).
+        line: a counting line x1, y1, x2, y2 (pixels): crossings per class.
+        tracker_params: the tracker's own parameters (SORT's default to ``settings.track``).
+        backend, imgsz: detector backend ("onnx" or "torch") and input size; ``None``:
+            ``settings.detect``.
         device: where the detector runs (see :func:`vigie.detect.load_detector`).
-        catalog: where to record the run, the videos and their tracks (optional).
+        settings: the settings (default :func:`vigie.config.load_settings`).
+        catalog: records the run (``track``), the videos and their tracks; default: the one of
+            ``settings``.
         db_url: study database to write one ``yolo_video_detection`` row per track.
         force: analyse videos again even if the catalog says they are done.
         progress: called with (video name, frames analysed, frames expected or None).
@@ -106,35 +131,54 @@ def track(
         ModelError / DependencyError: the detector cannot be loaded;
         DatabaseError: the study database cannot be reached.
     """
-    opts = options or TrackOptions()
-    if option_overrides:
-        unknown = sorted(set(option_overrides) - set(opts.__dict__))
-        if unknown:
-            raise ConfigError(
-                f"unknown option(s) for track(): {', '.join(unknown)}",
-                hint=f"use {', '.join(opts.__dict__)}",
-            )
-        opts = TrackOptions(**{**opts.__dict__, **option_overrides})
-    _check(opts)
+    cfg = settings or load_settings()
+    section = stage_options(
+        cfg.track, "track", tracker=tracker, conf=conf, min_frames=min_frames, stride=stride,
+        batch=batch, video=video, out=out,
+    )  # fmt: skip
+    opts = track_options(section, start=start, end=end, line=line, tracker_params=tracker_params)
+    make_tracker(opts.tracker, **tracker_kwargs(opts, None))  # fail fast on a bad tracker
+    if detector is None and model is None:
+        raise ConfigError("no model given", hint="pass --model weights.pt (or .onnx)")
     srcs = [sources] if isinstance(sources, str | Path) else list(sources)
     videos = find_videos(srcs)
-    if detector is None:
-        if model is None:
-            raise ConfigError("no model given", hint="pass --model weights.pt (or .onnx)")
-        from vigie.detect import load_detector
-
-        detector = load_detector(
-            model,
-            backend=backend,  # type: ignore[arg-type]
-            conf=opts.conf,
-            imgsz=imgsz,
-            device=device,
-            catalog=catalog,  # a registered model name resolves as in `vigie detect`
-        )
     model_name = _model_name(model, detector)
-    out_dir = output_dir(out)
-    sweep_parts(out_dir)
-    make_tracker(opts.tracker, **_tracker_params(opts, None))  # fail fast on a bad tracker
+    run_options = {"model": model_name, "out": str(section.out), **opts.__dict__}
+    with stage_run("track", cfg, catalog, run_options) as (cat, run):
+        if detector is None:
+            from vigie.detect import load_detector
+
+            assert model is not None
+            det = stage_options(cfg.detect, "detect", backend=backend, imgsz=imgsz)
+            detector = load_detector(
+                model, backend=det.backend, conf=opts.conf, iou=det.iou, imgsz=det.imgsz,
+                device=device, catalog=cat,  # a registered model name resolves as in `vigie detect`
+            )  # fmt: skip
+            model_name = _model_name(model, detector)
+        out_dir = output_dir(cfg.output_path(section.out))
+        sweep_parts(out_dir)
+        results = _track_videos(
+            videos, detector, model_name, opts, out_dir, cat, run, db_url, force, progress,
+            model, ray,
+        )  # fmt: skip
+    return TrackRun(results, run.counts, run.id)
+
+
+def _track_videos(
+    videos: list[Path],
+    detector: Detector,
+    model_name: str,
+    opts: TrackOptions,
+    out_dir: Path,
+    catalog: Catalog,
+    run: RunHandle,
+    db_url: str | None,
+    force: bool,
+    progress: Progress | None,
+    model: str | Path | None = None,
+    ray: str | RaySettings | None = None,
+) -> list[VideoResult]:
+    """Each video in turn, its outputs written while the next one is analysed."""
     engine = None
     if db_url:
         from vigie.studydb import connect, create_schema
@@ -142,8 +186,7 @@ def track(
         engine = connect(db_url)
         if engine.dialect.name == "sqlite":
             create_schema(engine)
-    run_id = catalog.start_run("track", {"model": model_name, **opts.__dict__}) if catalog else None
-    counts = RunCounts()
+    counts = run.counts
     results: list[VideoResult] = []
     stems: dict[str, int] = {}
 
@@ -158,7 +201,7 @@ def track(
         counts.extra["tracks"] = counts.extra.get("tracks", 0) + len(res.tracks)
         counts.extra["partial"] = counts.extra.get("partial", 0) + (res.status == "partial")
 
-    ctx = _Context(detector, model_name, opts, out_dir, catalog, run_id, engine, progress)
+    ctx = _Context(detector, model_name, opts, out_dir, catalog, run.id, engine, progress)
     try:
         if ray:  # one video per Ray task; the loop below then has nothing left to do
             from vigie.track.pipeline.on_ray import Steps, track_on_ray
@@ -180,57 +223,18 @@ def track(
                 future = pool.submit(_finish, pending, ctx)
             if future is not None:
                 collect(future.result())
-    except BaseException as exc:
-        if catalog is not None and run_id is not None:
-            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-            catalog.finish_run(run_id, status, counts, error=str(exc)[:2000])
-        raise
     finally:
         if engine is not None:
             engine.dispose()
-    if catalog is not None and run_id is not None:
-        catalog.finish_run(run_id, "done", counts)
-    return TrackRun(results, counts, run_id)
+    return results
 
 
-def _model_name(model: str | Path | None, detector: Detector) -> str:
+def _model_name(model: str | Path | None, detector: Detector | None) -> str:
     """The model's name in catalog rows: a registered name, else the weights' file name."""
     label = getattr(detector, "label", None)
     if isinstance(label, str) and label:
         return label
     return Path(str(model)).name if model is not None else type(detector).__name__
-
-
-def _check(opts: TrackOptions) -> None:
-    if opts.stride < 1:
-        raise ConfigError("--stride must be 1 or more")
-    if opts.min_frames < 1:
-        raise ConfigError("--min-frames must be 1 or more")
-    if not 0.0 <= opts.conf <= 1.0:
-        raise ConfigError("--conf must be between 0 and 1")
-    if opts.start is not None and opts.end is not None and opts.end <= opts.start:
-        raise ConfigError("--end must be after --start")
-    if opts.batch < 1:
-        raise ConfigError("--batch must be 1 or more")
-
-
-def _tracker_params(opts: TrackOptions, info: VideoInfo | None) -> dict[str, Any]:
-    params = dict(opts.tracker_params)
-    if opts.tracker == "vigie":
-        if info is not None:
-            params.setdefault("image_size", info.display_size)
-        if opts.conf < _VIGIE_REF_CONF:
-            # Vigie's confidence thresholds are tuned for detections kept at >= 0.35; a lower
-            # --conf (a weak or young model) scales them down in proportion.
-            import inspect
-
-            from vigie.track.trackers.vigie_tracker import VigieTracker
-
-            defaults = inspect.signature(VigieTracker).parameters
-            scale = opts.conf / _VIGIE_REF_CONF
-            for key in ("high_thresh", "low_thresh", "new_thresh", "min_mean_conf"):
-                params.setdefault(key, float(defaults[key].default) * scale)
-    return params
 
 
 @dataclass
@@ -261,7 +265,7 @@ class _Pending:
 def _start(path: Path, stem: str, ctx: _Context, force: bool) -> _Pending:
     """Decode, detect and track one video (or find it done already)."""
     t0 = time.perf_counter()
-    skipped = skip(ctx.catalog, path, ctx.model_name, ctx.opts, force)
+    skipped = skip(ctx.catalog, path, ctx.model_name, ctx.opts, force, ctx.out_dir)
     if skipped is not None:
         log.info("%s: already tracked with these settings, skipped", path.name)
         return _Pending(path, skipped, None, None, t0, record=False)
@@ -308,7 +312,7 @@ def _analyse(
     path: Path, stem: str, info: VideoInfo, frame_index: FrameIndex, ctx: _Context
 ) -> tuple[VideoResult, Callable[[], dict[str, Path]] | None]:
     detector, opts, progress = ctx.detector, ctx.opts, ctx.progress
-    tracker = make_tracker(opts.tracker, **_tracker_params(opts, info))
+    tracker = make_tracker(opts.tracker, **tracker_kwargs(opts, info))
     # one decoding pass: with the annotated video, every frame of the range is delivered and
     # kept for drawing (the detector sees every stride-th); without it, only the analysed ones
     store = FrameStore() if opts.video else None

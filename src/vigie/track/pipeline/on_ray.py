@@ -93,7 +93,7 @@ def track_on_ray(
         n = stems.get(path.stem, 0)
         stems[path.stem] = n + 1
         stem = path.stem if n == 0 else f"{path.stem}-{n + 1}"
-        skipped = skip(ctx.catalog, path, ctx.model_name, ctx.opts, force)
+        skipped = skip(ctx.catalog, path, ctx.model_name, ctx.opts, force, ctx.out_dir)
         if skipped is not None:
             collect(
                 steps.finish(

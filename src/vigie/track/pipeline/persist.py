@@ -45,8 +45,15 @@ def media_item(catalog: Catalog, path: Path, info: VideoInfo | None) -> int:
 
 
 def skip(
-    catalog: Catalog | None, path: Path, model_name: str, opts: TrackOptions, force: bool
+    catalog: Catalog | None,
+    path: Path,
+    model_name: str,
+    opts: TrackOptions,
+    force: bool,
+    out_dir: Path,
 ) -> VideoResult | None:
+    """The result of a video already tracked with these options into ``out_dir`` (its outputs
+    still there), else None: the video is to be analysed."""
     from vigie.catalog.tracks import tracked_video
 
     if catalog is None or force:
@@ -58,8 +65,11 @@ def skip(
     if row is None or row.status not in ("done", "partial"):
         return None
     outputs = {k: Path(v) for k, v in (row.outputs or {}).items()}
-    if row.signature != opts.signature(model_name) or not all(p.exists() for p in outputs.values()):
+    if row.signature != opts.signature(model_name) or "json" not in outputs:
         return None
+    folder = out_dir.resolve()
+    if not all(p.exists() and p.parent == folder for p in outputs.values()):
+        return None  # gone, or written into another folder than this run's
     data = json.loads(outputs["json"].read_text(encoding="utf-8"))
     return VideoResult(
         path,
