@@ -399,7 +399,12 @@ def test_label_studio_wrong_token_is_one_clear_error(
     from tests.fixtures.http import Reply
 
     denied = Reply(status=401, body=b'{"detail": "Invalid token."}')
-    for path in ("/api/projects/", "/api/projects/1/", "/api/current-user/whoami/"):
+    for path in (
+        "/api/projects/",
+        "/api/projects/1/",
+        "/api/projects/1/export",  # ls pull reads the project through one export
+        "/api/current-user/whoami/",
+    ):
         fault_server.route(path, denied)
     monkeypatch.setenv("VIGIE_LABELSTUDIO_TOKEN", "wrong-token")
     code, out = _run([*line.split(), "--url", fault_server.url("")], inputs)
