@@ -39,7 +39,31 @@ def name_from_url(url: str) -> str:
     return safe_filename(segment, fallback="file-" + hashlib.sha1(url.encode()).hexdigest()[:12])
 
 
-def unique_name(name: str, url: str, used: set[str]) -> str:
+class Seen:
+    """A set of strings kept as 16-byte digests (BLAKE2b), about 100 bytes an entry whatever
+    the string's length: the names and URLs a streamed input has met so far (a collision, one
+    chance in 2**64 at a million entries, would mark a new name as taken)."""
+
+    __slots__ = ("_digests",)
+
+    def __init__(self) -> None:
+        self._digests: set[bytes] = set()
+
+    @staticmethod
+    def _digest(value: str) -> bytes:
+        return hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, str) and self._digest(value) in self._digests
+
+    def add(self, value: str) -> None:
+        self._digests.add(self._digest(value))
+
+    def __len__(self) -> int:
+        return len(self._digests)
+
+
+def unique_name(name: str, url: str, used: set[str] | Seen) -> str:
     """``name``, or ``<stem>-<hash of url>.<ext>`` when another URL already took it."""
     if name not in used:
         used.add(name)
