@@ -29,7 +29,7 @@ def test_the_job_source_is_consumed_a_few_chunks_ahead_of_the_results(
 ) -> None:
     import vigie.download.core as core
 
-    url = fault_server.route("/same.jpg", Reply(body=jpeg_bytes(32, 24)))
+    url = fault_server.route("/same.jpg", Reply(body=jpeg_bytes(48, 36)))
     pulled = 0
 
     def entries() -> Iterator[Entry]:  # a "manifest" of N items that exists only as a generator
@@ -75,9 +75,9 @@ def test_names_and_duplicates_are_resolved_across_chunks(
     import vigie.download.core as core
 
     monkeypatch.setattr(core, "CHUNK_SIZE", 3)
-    a = fault_server.route("/a/x.jpg", Reply(body=jpeg_bytes(32, 24, seed=1)))
-    b = fault_server.route("/b/x.jpg", Reply(body=jpeg_bytes(32, 24, seed=2)))
-    fillers = [fault_server.route(f"/f/{i}.jpg", Reply(body=jpeg_bytes(32, 24))) for i in range(7)]
+    a = fault_server.route("/a/x.jpg", Reply(body=jpeg_bytes(48, 36, seed=1)))
+    b = fault_server.route("/b/x.jpg", Reply(body=jpeg_bytes(48, 36, seed=2)))
+    fillers = [fault_server.route(f"/f/{i}.jpg", Reply(body=jpeg_bytes(48, 36))) for i in range(7)]
     urls = tmp_path / "urls.txt"
     urls.write_text("\n".join([a, *fillers[:4], b, *fillers[4:], a]) + "\n")
 
@@ -96,4 +96,19 @@ def test_names_and_duplicates_are_resolved_across_chunks(
     assert (result.total, result.done, result.skipped) == (10, 9, 1)
     skipped = [i for i in result.items if i.status is ItemStatus.SKIPPED]
     assert [(i.url, i.filename, i.error_class) for i in skipped] == [(a, "x.jpg", "duplicate")]
-    assert media_files(tmp_path / "out") == {"x.jpg", names[5]} | {f"{i}.jpg" for i in range(7)}
+    fetched = {n for n in media_files(tmp_path / "out") if n.endswith(".jpg")}
+    assert fetched == {"x.jpg", names[5]} | {f"{i}.jpg" for i in range(7)}
+
+
+def test_seen_answers_like_a_set_of_the_strings_while_it_grows() -> None:
+    from vigie.download.safety import Seen
+
+    seen, plain = Seen(), set[str]()
+    for i in range(5_000):  # grows its table several times
+        value = f"https://cdn.example/{i % 3_000}/x.jpg"
+        assert (value in seen) == (value in plain)
+        seen.add(value)
+        plain.add(value)
+    assert len(seen) == len(plain) == 3_000
+    assert "https://cdn.example/2999/x.jpg" in seen and "https://cdn.example/3000/x.jpg" not in seen
+    assert 42 not in seen
