@@ -130,7 +130,7 @@ def serve(sock: socket.socket, bodies: list[bytes]) -> None:
 
 
 class Sampler(threading.Thread):
-    """RSS (MB) of this process and of its vigie worker processes, and this process's open files."""
+    """RSS and USS (MB) of this process, RSS of its vigie worker processes, its open files."""
 
     def __init__(self, exclude: set[int]) -> None:
         super().__init__(daemon=True)
@@ -140,6 +140,7 @@ class Sampler(threading.Thread):
         self.exclude = exclude
         self.stop = threading.Event()
         self.parent_rss: list[float] = []
+        self.parent_uss: list[float] = []
         self.children_rss: list[float] = []
         self.fds: list[int] = []
         self.child_fds: list[int] = []
@@ -147,7 +148,9 @@ class Sampler(threading.Thread):
     def sample(self) -> None:
         import psutil
 
-        self.parent_rss.append(self.proc.memory_info().rss / 1e6)
+        mem = self.proc.memory_full_info()  # USS: the pages only this process holds
+        self.parent_rss.append(mem.rss / 1e6)
+        self.parent_uss.append(mem.uss / 1e6)
         self.fds.append(self.proc.num_fds())
         kids_rss, kids_fds = 0.0, 0
         for child in self.proc.children(recursive=True):
@@ -207,7 +210,7 @@ def main() -> int:
     )
     sampler = Sampler({server.pid or -1})
     sampler.sample()
-    rss0, fds0 = sampler.parent_rss[0], sampler.fds[0]
+    rss0, uss0, fds0 = sampler.parent_rss[0], sampler.parent_uss[0], sampler.fds[0]
     sampler.start()
     out = tmp / "out"
     t0 = time.perf_counter()
@@ -248,6 +251,9 @@ def main() -> int:
         print(f"parent RSS {rss0:.0f} MB before, {max(sampler.parent_rss):.0f} MB peak, "
               f"{sampler.parent_rss[-1]:.0f} MB after (growth {sampler.parent_rss[-1] - rss0:+.0f}"
               f" MB); worker process RSS peak {max(sampler.children_rss):.0f} MB")  # fmt: skip
+        print(f"parent USS {uss0:.0f} MB before, {max(sampler.parent_uss):.0f} MB peak, "
+              f"{sampler.parent_uss[-1]:.0f} MB after (growth {sampler.parent_uss[-1] - uss0:+.0f}"
+              f" MB, peak {max(sampler.parent_uss) - uss0:+.0f} MB)")  # fmt: skip
         print(f"parent open files {fds0} before, {max(sampler.fds)} peak, {sampler.fds[-1]} "
               f"after; worker open files peak {max(sampler.child_fds)}")  # fmt: skip
         print("OK" if ok else "FAILED")

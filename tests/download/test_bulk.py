@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -128,16 +129,20 @@ def test_items_of_a_worker_process_that_dies_are_run_in_the_parent(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    import vigie.download.core as core
     import vigie.download.parallel as parallel
 
     child = parallel._child
 
-    def dying_child(*args: object) -> None:
-        if args[-2] == 1:  # the second worker dies before reporting anything
+    def dying_child(*args: Any) -> None:
+        if args[-1] == 1:  # the second worker takes a chunk and dies before reporting any item
+            args[0].get()
             os._exit(1)
-        child(*args)  # type: ignore[arg-type]
+        time.sleep(0.2)  # the first one lets it take its chunk (either of the two)
+        child(*args)
 
     monkeypatch.setattr(parallel, "_child", dying_child)
+    monkeypatch.setattr(core, "CHUNK_SIZE", N // 2)  # the input in two chunks
     rows, expected_failures = _mixed_routes(fault_server)
     manifest = write_manifest(tmp_path / "m.jsonl", rows)
     out = tmp_path / "out"

@@ -222,9 +222,14 @@ class Catalog:
         kind: str | None = None,
         study_id: int | None = None,
         key_prefix: str | None = None,
+        after_id: int | None = None,
+        limit: int | None = None,
     ) -> list[Row[Any]]:
-        """Media items matching every filter given, in id order."""
-        q = select(media_items).order_by(media_items.c.id)
+        """Media items matching every filter given, in id order (a page: ids above
+        ``after_id``, at most ``limit``)."""
+        q = select(media_items).order_by(media_items.c.id).limit(limit)
+        if after_id is not None:
+            q = q.where(media_items.c.id > after_id)
         if source_id is not None:
             q = q.where(media_items.c.source_id == source_id)
         if isinstance(status, str):
@@ -239,6 +244,15 @@ class Catalog:
             q = q.where(media_items.c.key.startswith(key_prefix, autoescape=True))
         with self.engine.connect() as conn:
             return list(conn.execute(q))
+
+    def items_with_keys(self, keys: Sequence[str]) -> list[Row[Any]]:
+        """The media items of these keys (those the catalog has), 500 keys a statement."""
+        found: list[Row[Any]] = []
+        with self.engine.connect() as conn:
+            for start in range(0, len(keys), 500):
+                part = list(keys[start : start + 500])
+                found += conn.execute(select(media_items).where(media_items.c.key.in_(part)))
+        return found
 
     def item_by_path(self, path: Path | str) -> Row[Any] | None:
         """The most recent media item stored at ``path`` (resolved), or None."""

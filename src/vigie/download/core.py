@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from vigie.catalog import Catalog
 from vigie.config import Settings, load_settings
@@ -21,16 +21,16 @@ from vigie.download.failures import (
 )
 from vigie.download.jobs import (
     Job,
-    JobList,
-    from_catalog_rows,
+    JobSource,
+    from_catalog,
     from_failure_log,
     read_manifest,
     read_url_list,
-    with_jpg_fallback,
 )
 from vigie.download.model import ITEMS_KEPT_UP_TO, DownloadResult, ItemResult, Layout, Purpose
 from vigie.download.parallel import process_count, run_in_processes
 from vigie.download.runner import Runner
+from vigie.download.stream import CHUNK_SIZE, Chunk, LogCoverage, chunks, lookup, retry_jobs, work
 from vigie.errors import ConfigError, SourceError
 from vigie.files import sweep_parts
 from vigie.types import ItemStatus
@@ -117,7 +117,7 @@ def _jobs(
     urls: Path | str | None,
     out: Path,
     retry_failed: bool,
-) -> JobList:
+) -> JobSource:
     if manifest is not None and urls is not None:
         raise ConfigError("give either --manifest or --urls, not both")
     if manifest is not None:
@@ -128,53 +128,16 @@ def _jobs(
         raise ConfigError(
             "nothing to download", hint="pass --study (links in the catalog), --manifest or --urls"
         )
-    rows = cat.items(key_prefix=f"study:{study}:")
-    if not rows:
-        if retry_failed:  # the failure logs in --out are the record (see _retry_jobs)
-            return JobList([], label=str(study), study_id=study, source_kind="study",
-                           source_name=str(study))  # fmt: skip
+    source = from_catalog(cat, study)
+    if source is None:
+        if retry_failed:  # the failure logs in --out are the record (see retry_jobs)
+            return JobSource(lambda: iter(()), 0, label=str(study), study_id=study,
+                             source_kind="study", source_name=str(study))  # fmt: skip
         raise SourceError(
             f"the catalog has no links of study {study}",
             hint="run `vigie links --study ...` first, or pass --manifest",
         )
-    return from_catalog_rows(rows, study)
-
-
-def _covered(logged: list[Job], jobs: list[Job]) -> set[int]:
-    """Positions of the earlier log entries (``logged``: one job each, in log order) that this
-    run's jobs cover, by catalog key or URL."""
-    if not logged:
-        return set()
-    by_key = {e.key: i for i, e in enumerate(logged)}
-    by_url = {e.url: i for i, e in enumerate(logged)}
-    covered: set[int] = set()
-    for job in jobs:
-        for found in (by_key.get(job.key), by_url.get(job.url)):
-            if found is not None:
-                covered.add(found)
-    return covered
-
-
-def _retry_jobs(
-    jobs: list[Job], existing: dict[str, Any], logged: list[Job], twitter_id: int
-) -> list[Job]:
-    """The jobs of a ``--retry-failed`` run: failed in the catalog, or listed in the logs
-    (``logged``; entries no input job names are jobs of their own), each with the ``.jpg``
-    fallback."""
-    logged_keys = {j.key for j in logged}
-    logged_urls = {j.url for j in logged}
-    chosen = [
-        j
-        for j in jobs
-        if _status(existing.get(j.key)) == "failed" or j.key in logged_keys or j.url in logged_urls
-    ]
-    named = {j.key for j in jobs} | {j.url for j in jobs}
-    chosen += [j for j in logged if j.key not in named and j.url not in named]
-    taken = frozenset(
-        [j.url for j in jobs] + [j.filename for j in jobs] + [j.url for j in chosen]
-        + [j.filename for j in chosen]
-    )  # fmt: skip
-    return [with_jpg_fallback(j, taken, twitter_id) for j in chosen]
+    return source
 
 
 def _download(
@@ -193,35 +156,30 @@ def _download(
 ) -> DownloadResult:
     dcfg = cfg.download
     out_dir = Path(out) if out is not None else cfg.output_path(dcfg.out)
-    joblist = _jobs(cat, study, manifest, urls, out_dir, retry_failed)
+    source = _jobs(cat, study, manifest, urls, out_dir, retry_failed)
     if study is None:
-        study = joblist.study_id
-    previous = _read_logs(out_dir, joblist.label)
+        study = source.study_id
+    previous = _read_logs(out_dir, source.label)
     logged = from_failure_log(previous, out_dir, study)  # one job per entry, in log order
-    if retry_failed and not joblist.jobs and not previous:
+    if retry_failed and not source.total and not previous:
         raise SourceError(
             f"nothing to retry: the catalog has no links of study {study} and {out_dir} has no "
-            f"errors_{joblist.label}.log",
+            f"errors_{source.label}.log",
             hint="give --out the folder of the earlier download (its failure logs), or run "
             "`vigie links` first",
         )
     layout = Layout(out_dir.resolve(), study, purpose)
     for folder in layout.folders():
         folder.mkdir(parents=True, exist_ok=True)
-    existing = _existing_rows(cat, joblist)
-    jobs, joblist.jobs = joblist.jobs, []  # one reference to the job list (freed with it)
-    duplicates = joblist.duplicates
-    if retry_failed:
-        jobs = _retry_jobs(jobs, existing, logged, cfg.links.twitter_platform_id)
-        duplicates = []
-        # log-only jobs may be known to the catalog by key (e.g. after a manifest change)
-        existing = _existing_rows(
-            cat, JobList(jobs, study_id=study, source_kind=joblist.source_kind)
-        )
-    covered = _covered(logged, jobs + duplicates)
-    total = len(jobs) + len(duplicates)
+    rows = lookup(cat)
+    coverage = LogCoverage(logged)
+    entries = source.entries
+    total = source.total
+    if retry_failed:  # the input read once to choose; only the chosen jobs are kept
+        chosen = retry_jobs(entries(), rows, logged, cfg.links.twitter_platform_id)
+        entries, total = lambda: ((j, False) for j in chosen), len(chosen)
     result = DownloadResult(
-        label=joblist.label,
+        label=source.label,
         total=total,
         keep_items=total <= ITEMS_KEPT_UP_TO if keep_items is None else keep_items,
         keep_videos=purpose == "dataset",
@@ -229,7 +187,7 @@ def _download(
     if on_total:
         on_total(result.total)
     result.swept_parts = sweep_parts(layout.folders())
-    source_id = cat.source(joblist.source_kind, joblist.source_name)
+    source_id = cat.source(source.source_kind, source.source_name)
     started = time.monotonic()
     with cat.run("download", cfg.safe_dump()) as run:
         workers = dcfg.validate_workers or min(8, os.cpu_count() or 2)
@@ -239,44 +197,31 @@ def _download(
             if on_item:
                 on_item(item)
 
-        for dup in duplicates:
-            report(
-                ItemResult(
-                    dup.key,
-                    dup.url,
-                    ItemStatus.SKIPPED,
-                    dup.filename,
-                    error_class="duplicate",
-                    error="listed twice",
-                )
-            )
-        processes = process_count(dcfg.processes, len(jobs))
-        if cfg.ray.address and jobs:  # shards on a Ray cluster (vigie.cluster)
+        def seen(job: Job, duplicate: bool) -> None:
+            coverage.see(job)
+            if duplicate:
+                report(ItemResult(job.key, job.url, ItemStatus.SKIPPED, job.filename,
+                                  error_class="duplicate", error="listed twice"))  # fmt: skip
+
+        size = cfg.ray.shard_size if cfg.ray.address else CHUNK_SIZE
+        stream = chunks(entries(), rows, seen, size)
+        first = next(stream, None)  # nothing to fetch: no worker, no cluster
+        rest: Iterator[Chunk] = itertools.chain([first], stream) if first else iter(())
+        processes = process_count(dcfg.processes, total)
+        if cfg.ray.address and first:  # shards on a Ray cluster (vigie.cluster)
             from vigie.download.on_ray import download_on_ray
 
-            jobs = download_on_ray(
-                jobs, existing, cat, cfg, layout, source_id, run.id, allow_private, report
-            )
-        elif processes > 1:  # forks before this process starts any thread
-            jobs = run_in_processes(
-                processes,
-                jobs,
-                existing,
-                cat,
-                cfg,
-                layout,
-                source_id,
-                run.id,
-                allow_private,
-                workers,
-                report,
-            )
-        if jobs:
+            rest = download_on_ray(rest, cat, cfg, layout, source_id, run.id, allow_private, report)
+        elif processes > 1 and first:  # forks before this process starts any thread
+            rest = run_in_processes(processes, total, rest, cat, cfg, layout, source_id,
+                                    run.id, allow_private, workers, report)  # fmt: skip
+        left = next(rest, None)
+        if left is not None:
             with ThreadPoolExecutor(workers, thread_name_prefix="vigie-validate") as pool:
                 runner = Runner(
                     cat, cfg, layout, source_id, run.id, pool, allow_private, result, on_item
                 )
-                asyncio.run(runner.run(jobs, existing))
+                asyncio.run(runner.run(work(itertools.chain([left], rest)), total))
         result.elapsed = time.monotonic() - started
         if purpose == "dataset":
             from vigie.download.dataset import prepare_videos
@@ -289,8 +234,8 @@ def _download(
         )
         run.counts.extra = {"bytes": result.bytes, "frames": result.frames}
     try:
-        entries = merge_failures(previous, covered, result.failed_items)
-        result.error_log, result.error_jsonl = write_failure_logs(out_dir, joblist.label, entries)
+        logs = merge_failures(previous, coverage.covered, result.failed_items)
+        result.error_log, result.error_jsonl = write_failure_logs(out_dir, source.label, logs)
     except OSError as exc:  # a full disk must not hide the run's result (the catalog has it)
         log.warning("cannot write the failure logs in %s: %s", out_dir, exc)
     if result.failed:
@@ -329,18 +274,3 @@ def _trim_heap() -> None:
 
     with contextlib.suppress(OSError, AttributeError):  # not glibc
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-def _status(row: Any) -> str | None:
-    return None if row is None else str(row.status)
-
-
-def _existing_rows(cat: Catalog, joblist: JobList) -> dict[str, Any]:
-    if joblist.source_kind == "study" and joblist.study_id is not None:
-        rows = cat.items(key_prefix=f"study:{joblist.study_id}:")
-    else:
-        rows = cat.items(key_prefix="url:")
-    if not rows:  # a first run: no set of every key
-        return {}
-    keys = {j.key for j in joblist.jobs}
-    return {r.key: r for r in rows if r.key in keys}

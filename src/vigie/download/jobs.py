@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
+import itertools
 import json
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Container, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vigie.download.safety import name_from_url, safe_filename, unique_name
+from vigie.download.safety import Seen, name_from_url, safe_filename, unique_name
 from vigie.errors import SourceError
 from vigie.identity import identity_from_name, index_in_name
 from vigie.media import kind_of
@@ -37,10 +38,17 @@ class Job:
     fixed_name: bool = True  # False: the extension may be completed from the content
 
 
+# one input item: the job, and whether an earlier item of the input already named it
+Entry = tuple[Job, bool]
+
+
 @dataclass
-class JobList:
-    jobs: list[Job]
-    duplicates: list[Job] = field(default_factory=list)  # input lines naming an item twice
+class JobSource:
+    """An input read lazily: ``entries()`` reads it again from the start, one item at a time
+    (a first pass counted ``total`` items, duplicates included, and checked every row)."""
+
+    entries: Callable[[], Iterator[Entry]]
+    total: int
     label: str = "urls"  # errors_<label>.log
     study_id: int | None = None
     source_kind: str = "urls"
@@ -80,10 +88,11 @@ def _study_job(row: dict[str, Any], study: int | None) -> Job:
     )
 
 
-def _read_text(path: Path, what: str) -> str:
-    """The file as UTF-8 text, or a SourceError that says what is wrong with it."""
+def _lines(path: Path, what: str) -> Iterator[str]:
+    """The file's lines as UTF-8 text, or a SourceError that says what is wrong with it."""
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8") as f:
+            yield from f
     except UnicodeDecodeError:
         raise SourceError(
             f"{path} is not a text {what}", hint="pass the manifest or URL list as UTF-8 text"
@@ -92,80 +101,103 @@ def _read_text(path: Path, what: str) -> str:
         raise SourceError(f"cannot read {what} {path}: {exc.strerror}") from None
 
 
-def read_manifest(path: Path, study: int | None = None) -> JobList:
-    """Jobs from a manifest written by `vigie links` (JSONL or CSV), optionally one study's.
+def _manifest_rows(path: Path) -> Iterator[dict[str, Any]]:
+    lines = _lines(path, "manifest")
+    head: list[str] = []
+    for line in lines:  # the first non-blank line says JSONL or CSV
+        head.append(line)
+        if line.strip():
+            break
+    rest = itertools.chain(head, lines)
+    if "".join(head).lstrip().startswith("{"):
+        for line in rest:
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise SourceError(f"{path} is not JSONL: {exc}") from None
+        return
+    for n, row in enumerate(csv.DictReader(rest)):
+        if n == 0 and "url" not in row:
+            raise SourceError(f"{path} has no 'url' column", hint="pass a URL list with --urls")
+        yield row
+
+
+def _manifest_jobs(path: Path, study: int | None) -> Iterator[Job]:
+    for row in _manifest_rows(path):
+        job = _study_job(row, study)
+        if study is None or job.study_id == study:
+            yield job
+
+
+def read_manifest(path: Path, study: int | None = None) -> JobSource:
+    """Jobs from a manifest written by `vigie links` (JSONL or CSV), optionally one study's,
+    read lazily (a first pass checks every row and counts them).
 
     Raises:
         SourceError: the file is missing or malformed.
     """
-    text = _read_text(path, "manifest")
-    rows: list[dict[str, Any]]
-    if text.lstrip().startswith("{"):
-        try:
-            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
-        except json.JSONDecodeError as exc:
-            raise SourceError(f"{path} is not JSONL: {exc}") from None
-    else:
-        rows = list(csv.DictReader(io.StringIO(text)))
-        if rows and "url" not in rows[0]:
-            raise SourceError(f"{path} has no 'url' column", hint="pass a URL list with --urls")
-    jobs = [_study_job(r, study) for r in rows]
-    if study is not None:
-        jobs = [j for j in jobs if j.study_id == study]
-    if not jobs:
+    total, studies = 0, set[int | None]()
+    for job in _manifest_jobs(path, study):
+        total += 1
+        if len(studies) < 2:
+            studies.add(job.study_id)
+    if not total:
         raise SourceError(
             f"nothing to download: {path} lists no link"
             + (f" of study {study}" if study is not None else ""),
             hint="check the file, or run `vigie links` for the study first",
         )
-    studies = {j.study_id for j in jobs}
     sid = study if study is not None else (studies.pop() if len(studies) == 1 else None)
-    return _dedupe(jobs, label=str(sid) if sid is not None else path.stem, study=sid)
+    return _keyed_source(lambda: _manifest_jobs(path, study), total,
+                         str(sid) if sid is not None else path.stem, sid)  # fmt: skip
 
 
-def read_url_list(path: Path, out: Path, study: int | None = None) -> JobList:
+def _urls(path: Path) -> Iterator[str]:
+    for line in _lines(path, "URL list"):
+        url = line.strip()
+        if url and not url.startswith("#"):
+            yield url
+
+
+def read_url_list(path: Path, out: Path, study: int | None = None) -> JobSource:
     """Jobs from a file of URLs (one per line; blank lines and ``#`` comments skipped), such as
-    the seed's ``aws_links.txt`` / ``twitter_links.txt``.
+    the seed's ``aws_links.txt`` / ``twitter_links.txt``, read lazily.
 
     Files are named after the URL's last path segment, made safe and unique; with ``study``
     they get the seed's ``<study>_`` prefix (``53_<publication>_<platform>.jpg`` for S3 keys).
     The extension only chooses the folder; the content decides what the file is.
     """
-    lines = _read_text(path, "URL list").splitlines()
-    used: set[str] = set()
-    seen: dict[str, Job] = {}
-    jobs: list[Job] = []
-    duplicates: list[Job] = []
-    target = str(out.resolve())
-    for line in lines:
-        url = line.strip()
-        if not url or url.startswith("#"):
-            continue
-        if url in seen:
-            duplicates.append(seen[url])
-            continue
-        base = name_from_url(url)
-        if study is not None and not base.startswith(f"{study}_"):
-            base = safe_filename(f"{study}_{base}")
-        name = unique_name(base, url, used)
-        job = Job(
-            key=url_key(target, url),
-            url=url,
-            filename=name,
-            kind=kind_of(name),
-            study_id=study,
-            fixed_name=False,
-        )
-        seen[url] = job
-        jobs.append(job)
-    if not jobs:
+    total = sum(1 for _ in _urls(path))
+    if not total:
         raise SourceError(
             f"nothing to download: {path} holds no URL",
             hint="put one http(s) URL per line (blank lines and # comments are skipped)",
         )
-    return JobList(
-        jobs,
-        duplicates,
+    target = str(out.resolve())
+
+    def entries() -> Iterator[Entry]:
+        used, seen = Seen(), Seen()  # names taken, URLs met
+        renamed: dict[str, str] = {}  # URL -> its name where another URL had the plain one
+        for url in _urls(path):
+            base = name_from_url(url)
+            if study is not None and not base.startswith(f"{study}_"):
+                base = safe_filename(f"{study}_{base}")
+            duplicate = url in seen
+            if duplicate:
+                name = renamed.get(url, base)
+            else:
+                seen.add(url)
+                name = unique_name(base, url, used)
+                if name != base:
+                    renamed[url] = name
+            job = Job(key=url_key(target, url), url=url, filename=name, kind=kind_of(name),
+                      study_id=study, fixed_name=False)  # fmt: skip
+            yield job, duplicate
+
+    return JobSource(
+        entries,
+        total,
         label=str(study) if study is not None else safe_filename(path.stem),
         source_kind="urls",
         source_name=str(path.resolve()),
@@ -215,27 +247,28 @@ def from_failure_log(entries: list[LoggedFailure], out: Path, study: int | None)
     return jobs
 
 
-def from_catalog_rows(rows: list[Any], study: int) -> JobList:
-    """Jobs from the study's items registered in the catalog by `vigie links`."""
-    jobs = [
-        Job(
-            key=r.key,
-            url=r.url,
-            filename=r.filename,
-            kind=_kind(r.kind),
-            study_id=r.study_id,
-            publication_id=r.publication_id,
-            platform_id=r.platform_id,
-            media_type=r.media_type,
-        )
-        for r in rows
-        if r.url and r.filename and r.kind in (MediaKind.IMAGE, MediaKind.VIDEO)
-    ]
-    return _dedupe(jobs, label=str(study), study=study)
+def from_catalog(cat: Any, study: int, page: int = 2_000) -> JobSource | None:
+    """Jobs from the study's items registered in the catalog by `vigie links`, read in pages
+    of ``page`` rows; None when the catalog has no item of the study."""
+    prefix = f"study:{study}:"
+
+    def jobs() -> Iterator[Job]:
+        after = None
+        while rows := cat.items(key_prefix=prefix, after_id=after, limit=page):
+            after = rows[-1].id
+            for r in rows:
+                if r.url and r.filename and r.kind in (MediaKind.IMAGE, MediaKind.VIDEO):
+                    yield Job(key=r.key, url=r.url, filename=r.filename, kind=_kind(r.kind),
+                              study_id=r.study_id, publication_id=r.publication_id,
+                              platform_id=r.platform_id, media_type=r.media_type)  # fmt: skip
+
+    if not cat.items(key_prefix=prefix, limit=1):
+        return None
+    return _keyed_source(jobs, sum(1 for _ in jobs()), str(study), study)
 
 
 def with_jpg_fallback(
-    job: Job, taken: frozenset[str] = frozenset(), twitter_platform_id: int | None = None
+    job: Job, taken: Container[str] = frozenset(), twitter_platform_id: int | None = None
 ) -> Job:
     """The job with the seed's fallback: its ``.jpg`` sibling when a ``.mp4`` fails.
 
@@ -271,19 +304,21 @@ def _later_s3_media(job: Job, twitter_platform_id: int | None) -> bool:
     return index_in_name(job.filename, job.study_id, job.publication_id, job.platform_id) >= 2
 
 
-def _dedupe(jobs: list[Job], label: str, study: int | None) -> JobList:
-    seen: dict[str, Job] = {}
-    unique: list[Job] = []
-    duplicates: list[Job] = []
-    for job in jobs:
-        if job.key in seen:
-            duplicates.append(job)
-            continue
-        seen[job.key] = job
-        unique.append(job)
-    return JobList(
-        unique,
-        duplicates,
+def _keyed_source(
+    jobs: Callable[[], Iterator[Job]], total: int, label: str, study: int | None
+) -> JobSource:
+    """A source whose items are duplicates when an earlier one has the same key."""
+
+    def entries() -> Iterator[Entry]:
+        seen = Seen()
+        for job in jobs():
+            duplicate = job.key in seen
+            seen.add(job.key)
+            yield job, duplicate
+
+    return JobSource(
+        entries,
+        total,
         label=safe_filename(label),
         study_id=study,
         source_kind="study" if study is not None else "urls",

@@ -1,7 +1,7 @@
 """``download --ray``: manifest shards as Ray tasks, each running today's async downloader.
 
-The driver cuts the job list into shards of ``ray.shard_size`` URLs as it submits them (at most
-one shard per cluster CPU in flight, so only those shards are serialised at a time), and each
+The driver reads the input in shards of ``ray.shard_size`` URLs as it submits them (at most two
+shards per cluster CPU in flight, so only those shards are read and serialised at a time), and each
 task runs :class:`vigie.download.runner.Runner` on its shard, writing the files itself (shared
 storage) and returning its catalog rows and item results. Only the driver writes the catalog,
 one transaction per finished shard.
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from types import SimpleNamespace
 from typing import Any
 
 from vigie.catalog import Catalog
@@ -27,10 +26,10 @@ from vigie.config import Settings
 from vigie.download.jobs import Job
 from vigie.download.model import ItemResult, Layout
 from vigie.download.parallel import ShardContext, run_shard
+from vigie.download.stream import Chunk, portable
 
 log = logging.getLogger(__name__)
 TASK_RETRIES = 4  # tries of one shard after its worker or node died
-ROW_FIELDS = ("status", "path", "size_bytes", "kind", "frame_count")
 ShardOutput = tuple[list[dict[str, Any]], list[ItemResult]]
 
 
@@ -50,11 +49,6 @@ def shard_settings(cfg: Settings, in_flight: int) -> Settings:
     return cfg.model_copy(update={"download": d.model_copy(update=update)})
 
 
-def _portable(row: Any) -> Any:
-    """A catalog row reduced to the fields the downloader reads (pickled to the worker)."""
-    return SimpleNamespace(**{f: getattr(row, f, None) for f in ROW_FIELDS})
-
-
 def download_shard(
     jobs: list[Job], existing: dict[str, Any], context: ShardContext, threads: int
 ) -> ShardOutput:
@@ -66,18 +60,13 @@ def download_shard(
         rows.extend(batch)
         items.extend(done)
 
-    run_shard(jobs, existing, context, threads, sink)
+    work = ((i, j, existing.get(j.key)) for i, j in enumerate(jobs))
+    run_shard(work, len(jobs), context, threads, sink)
     return rows, items
 
 
-def _shards(jobs: list[Job], size: int) -> Iterator[list[Job]]:
-    for start in range(0, len(jobs), size):
-        yield jobs[start : start + size]
-
-
 def download_on_ray(
-    jobs: list[Job],
-    existing: dict[str, Any],
+    shards: Iterator[Chunk],
     cat: Catalog,
     cfg: Settings,
     layout: Layout,
@@ -85,9 +74,9 @@ def download_on_ray(
     run_id: int,
     allow_private: bool,
     report: Callable[[ItemResult], None],
-) -> list[Job]:
-    """Run ``jobs`` on the Ray cluster of ``cfg.ray.address``; return the jobs to run here
-    (those of shards that failed on every try)."""
+) -> Iterator[Chunk]:
+    """Run the ``shards`` on the Ray cluster of ``cfg.ray.address``; return the shards to run
+    here (those that failed on every try)."""
     from vigie.cluster.connect import connect
     from vigie.cluster.paths import check_visible
 
@@ -100,16 +89,15 @@ def download_on_ray(
     shard_cfg = shard_settings(cfg, in_flight)
     task = ray.remote(num_cpus=1, max_retries=TASK_RETRIES, retry_exceptions=False)(download_shard)
     context = ray.put(ShardContext(shard_cfg, layout, source_id, run_id, allow_private))
-    pending: dict[Any, list[Job]] = {}
-    lost: list[Job] = []
-    shards = _shards(jobs, cfg.ray.shard_size)
+    pending: dict[Any, Chunk] = {}
+    lost: list[Chunk] = []
 
     def submit() -> bool:
         shard = next(shards, None)
         if shard is None:
             return False
-        mine = {j.key: _portable(existing[j.key]) for j in shard if j.key in existing}
-        ref = task.remote(shard, mine, context, 2)
+        mine = {k: portable(r) for k, r in shard.existing.items()}
+        ref = task.remote(shard.jobs, mine, context, 2)
         pending[ref] = shard
         return True
 
@@ -121,8 +109,8 @@ def download_on_ray(
         try:
             rows, items = ray.get(ready[0])
         except Exception as exc:  # every try failed (ray.exceptions.RayError and kin)
-            log.warning("a download shard of %d URLs failed on Ray (%s)", len(shard), exc)
-            lost.extend(shard)
+            log.warning("a download shard of %d URLs failed on Ray (%s)", len(shard.jobs), exc)
+            lost.append(shard)
         else:
             if rows:
                 cat.upsert_items(rows)
@@ -130,5 +118,6 @@ def download_on_ray(
                 report(item)
         submit()
     if lost:
-        log.warning("%d items were not reported by a Ray worker; running them here", len(lost))
-    return lost
+        n = sum(len(c.jobs) for c in lost)
+        log.warning("%d items were not reported by a Ray worker; running them here", n)
+    return iter(lost)

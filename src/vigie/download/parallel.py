@@ -1,8 +1,9 @@
-"""Large runs on several cores: the job list split across forked worker processes.
+"""Large runs on several cores: the input's chunks handed to forked worker processes.
 
 One event loop drives httpx at roughly 2 ms of CPU per file, so on a multi-core machine a single
 process is CPU-bound long before the network is. Each worker process runs its own event loop and
-validation threads on one shard of the jobs, with its share of the global and per-host limits,
+validation threads on the chunks of jobs it takes from a queue (the parent keeps a few waiting,
+read from the input as they are taken), with its share of the global and per-host limits,
 and sends its catalog rows and item results back in small batches; only the parent writes the
 catalog (one transaction per batch) and reports progress. Items of a worker that died without
 reporting them are run again in the parent, so every item still ends in exactly one state.
@@ -11,22 +12,23 @@ reporting them are run again in the parent, so every item still ends in exactly 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import multiprocessing as mp
 import os
 import queue as queue_mod
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from vigie.catalog import Catalog
 from vigie.config import Settings
-from vigie.download.jobs import Job
 from vigie.download.model import DownloadResult, ItemResult, Layout
 from vigie.download.runner import Runner, Sink
+from vigie.download.stream import Chunk, Work, portable
 
 log = logging.getLogger(__name__)
 MIN_JOBS_PER_PROCESS = 250
@@ -66,14 +68,9 @@ class ShardContext:
 
 
 def _child(
-    jobs: list[Job],
-    existing: dict[str, Any],
-    context: ShardContext,
-    workers: int,
-    out: Any,
-    shard: int,
-    processes: int,
+    in_q: Any, out: Any, context: ShardContext, threads: int, count: int, worker: int
 ) -> None:
+    """Worker process number ``worker``: the chunks it takes from ``in_q`` until a None."""
     parent = os.getppid()
 
     def orphan_watch() -> None:  # a killed parent must not leave workers behind
@@ -83,34 +80,68 @@ def _child(
                 os._exit(1)
 
     threading.Thread(target=orphan_watch, daemon=True).start()
-    jobs = jobs[shard::processes]  # sliced after the fork: the parent holds one list
 
-    def sink(rows: list[dict[str, Any]], items: list[ItemResult], positions: list[int]) -> None:
-        # positions in this shard -> indices in the parent's job list
-        out.put(("batch", rows, items, [shard + p * processes for p in positions]))
+    def chunks() -> Iterator[Work]:  # taken from the parent's queue as the workers need them
+        while (chunk := in_q.get()) is not None:
+            number, jobs, existing = chunk
+            for i, job in enumerate(jobs):
+                yield (number, i), job, existing.get(job.key)
 
-    run_shard(jobs, existing, context, workers, sink)
+    def sink(rows: list[dict[str, Any]], items: list[ItemResult], positions: list[Any]) -> None:
+        out.put(("batch", rows, items, positions))
+
+    run_shard(chunks(), count, context, threads, sink)
     out.put(("done", [], [], []))
 
 
 def run_shard(
-    jobs: list[Job], existing: dict[str, Any], context: ShardContext, threads: int, sink: Sink
+    jobs: Iterable[Work], count: int, context: ShardContext, threads: int, sink: Sink
 ) -> None:
-    """Download ``jobs`` on an event loop of this process, each batch of catalog rows and item
-    results handed to ``sink`` (a worker process, a Ray task: vigie.download.on_ray)."""
+    """Download ``jobs`` (up to ``count``) on an event loop of this process, each batch of
+    catalog rows and item results handed to ``sink`` (a worker process, a Ray task:
+    vigie.download.on_ray)."""
     c = context
     result = DownloadResult(label="", keep_items=False, keep_failed=False)
     with ThreadPoolExecutor(threads, thread_name_prefix="vigie-validate") as pool:
         runner = Runner(
             None, c.cfg, c.layout, c.source_id, c.run_id, pool, c.allow_private, result, None, sink
         )
-        asyncio.run(runner.run(jobs, existing))
+        asyncio.run(runner.run(jobs, count))
+
+
+class _InFlight:
+    """The chunks handed to the workers and not yet reported in full: each with a byte per job,
+    set when a worker reports it (workers send back the chunk's number and the job's index)."""
+
+    def __init__(self) -> None:
+        self.chunks: dict[int, tuple[Chunk, bytearray, list[int]]] = {}
+        self.numbered = 0
+
+    def add(self, chunk: Chunk) -> int:
+        self.numbered += 1
+        self.chunks[self.numbered] = (chunk, bytearray(len(chunk.jobs)), [len(chunk.jobs)])
+        return self.numbered
+
+    def reported(self, number: int, index: int) -> None:
+        _, flags, left = self.chunks[number]
+        if not flags[index]:
+            flags[index] = 1
+            left[0] -= 1
+            if not left[0]:
+                del self.chunks[number]
+
+    def missing(self) -> list[Chunk]:
+        """What no worker reported, as chunks (rows kept)."""
+        return [
+            Chunk([j for j, done in zip(c.jobs, flags, strict=True) if not done], c.existing)
+            for c, flags, _ in self.chunks.values()
+        ]
 
 
 def run_in_processes(
     processes: int,
-    jobs: list[Job],
-    existing: dict[str, Any],
+    count: int,
+    stream: Iterator[Chunk],
     cat: Catalog,
     cfg: Settings,
     layout: Layout,
@@ -119,52 +150,67 @@ def run_in_processes(
     allow_private: bool,
     workers: int,
     report: Callable[[ItemResult], None],
-) -> list[Job]:
-    """Run ``jobs`` in ``processes`` forked workers; return the jobs no worker reported."""
+) -> Iterator[Chunk]:
+    """Run the chunks of ``stream`` in ``processes`` forked workers, at most ``2 * processes``
+    chunks waiting for one; return what no worker reported and the chunks not handed out (all
+    workers died), to be run here."""
     ctx = mp.get_context("fork")
     out = ctx.Queue(maxsize=256)
+    in_q = ctx.Queue()  # bounded by the parent: at most ``waiting`` chunks not taken
     context = ShardContext(_shard_settings(cfg, processes), layout, source_id, run_id,
                            allow_private)  # fmt: skip
     threads = max(1, workers // processes)
+    share = -(-count // processes)
     procs = [
-        ctx.Process(
-            target=_child,
-            args=(jobs, existing, context, threads, out, i, processes),
-            daemon=True,
-        )
+        ctx.Process(target=_child, args=(in_q, out, context, threads, share, i), daemon=True)
         for i in range(processes)
     ]
-    # one byte per job, set when a worker reports it (workers send each item's index in
-    # ``jobs``, so the parent keeps no set of keys copied from them). Tried and not kept:
-    # releasing each job as it is reported (fragments the heap: +58 MB after 100,000 URLs) and
-    # keeping the jobs pickled and compressed meanwhile (peak +82 MB, growth no lower).
-    reported = bytearray(len(jobs))
+    flight = _InFlight()
+    waiting = 2 * processes
+    exhausted = False
     finished = 0
     try:
         for p in procs:
             p.start()
         while finished < processes:
+            while not exhausted and _queued(in_q, flight, processes) < waiting:
+                chunk = next(stream, None)
+                if chunk is None:
+                    exhausted = True
+                    for _ in procs:
+                        in_q.put(None)
+                    break
+                number = flight.add(chunk)
+                mine = {k: portable(r) for k, r in chunk.existing.items()}
+                in_q.put((number, chunk.jobs, mine))
             try:
-                kind, rows, items, positions = out.get(timeout=1.0)
+                kind, rows, items, positions = out.get(timeout=0.05 if not exhausted else 1.0)
             except queue_mod.Empty:
                 if all(p.exitcode is not None for p in procs) and out.empty():
-                    break  # a worker died without saying done
+                    break  # every worker died without saying done
                 continue
             if kind == "done":
                 finished += 1
                 continue
             cat.upsert_items(rows)
-            for item, index in zip(items, positions, strict=True):
-                reported[index] = 1
+            for item, (number, index) in zip(items, positions, strict=True):
+                flight.reported(number, index)
                 report(item)
     finally:
         for p in procs:
             p.join(timeout=5)
             if p.is_alive():
                 p.terminate()
-    missing = [j for j, done in zip(jobs, reported, strict=True) if not done]
-    if missing:
-        log.warning(
-            "%d items were not reported by a worker process; running them here", len(missing)
-        )
-    return missing
+    missing = flight.missing()
+    lost = sum(len(c.jobs) for c in missing)
+    if lost:
+        log.warning("%d items were not reported by a worker process; running them here", lost)
+    return itertools.chain(missing, stream)
+
+
+def _queued(in_q: Any, flight: _InFlight, processes: int) -> int:
+    """Chunks waiting in the queue, not taken by a worker yet."""
+    try:
+        return int(in_q.qsize())
+    except NotImplementedError:  # macOS: a worker holds at most two chunks at a time
+        return max(0, len(flight.chunks) - 2 * processes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -18,13 +18,14 @@ from vigie.download.finish import Stored, part_path, store_body, verify_file
 from vigie.download.jobs import Job
 from vigie.download.model import DownloadResult, ItemResult, Layout
 from vigie.download.safety import inside
+from vigie.download.stream import Work
 from vigie.errors import UnsafeURLError
 from vigie.net import AddressPolicy, async_client
 from vigie.types import ItemStatus, MediaKind
 
 FLUSH_EVERY = 256
-# a worker process's batch: catalog rows, item results, and each item's position in the job list
-Sink = Callable[[list[dict[str, Any]], list[ItemResult], list[int]], None]
+# a worker process's batch: catalog rows, item results, and each item's token (see Work)
+Sink = Callable[[list[dict[str, Any]], list[ItemResult], list[Any]], None]
 POOL_SIZE = 8  # connections per httpx client (see Fetcher)
 
 
@@ -92,7 +93,7 @@ class Runner:
         self.flush_every = FLUSH_EVERY if sink is None else 32
         self.rows: list[dict[str, Any]] = []
         self.items: list[ItemResult] = []
-        self.positions: list[int] = []
+        self.positions: list[Any] = []
         self._present: dict[Path, frozenset[str]] = {}  # names in each folder at the start
 
     def _was_present(self, folder: Path, name: str) -> bool:
@@ -107,7 +108,7 @@ class Runner:
             self._present[folder] = names
         return name in names
 
-    def report(self, item: ItemResult, position: int) -> None:
+    def report(self, item: ItemResult, position: Any) -> None:
         self.result.add(item)
         if self.sink is not None:
             self.items.append(item)
@@ -115,9 +116,11 @@ class Runner:
         if self.on_item:
             self.on_item(item)
 
-    async def run(self, jobs: list[Job], existing: dict[str, Any]) -> None:
+    async def run(self, jobs: Iterable[Work], count: int) -> None:
+        """Download ``jobs`` (pulled lazily, one per free worker: token, job, catalog row),
+        with workers for ``count`` of them at most."""
         dcfg = self.cfg.download
-        n_workers = min(dcfg.concurrency, max(1, len(jobs)))
+        n_workers = min(dcfg.concurrency, max(1, count))
         n_pools = -(-n_workers // POOL_SIZE)
         # The media downloader's own clients: no cookies or tokens shared with other clients,
         # no proxies from the environment, redirects followed by the Fetcher (one hop at a time).
@@ -134,14 +137,13 @@ class Runner:
         ]
         endpoint = urlsplit(self.cfg.links.s3_endpoint_url or "").hostname
         self.fetcher = Fetcher(clients, dcfg, object_hosts=frozenset(filter(None, [endpoint])))
-        queue: Iterator[tuple[int, Job]] = iter(enumerate(jobs))
+        queue: Iterator[Work] = iter(jobs)
         try:
             async with contextlib.AsyncExitStack() as stack:
                 for client in clients:
                     await stack.enter_async_context(client)
                 workers = [
-                    asyncio.create_task(self._worker(queue, existing, slot))
-                    for slot in range(n_workers)
+                    asyncio.create_task(self._worker(queue, slot)) for slot in range(n_workers)
                 ]
                 try:
                     await asyncio.gather(*workers)
@@ -151,11 +153,9 @@ class Runner:
         finally:
             await self._flush(force=True)
 
-    async def _worker(
-        self, queue: Iterator[tuple[int, Job]], existing: dict[str, Any], slot: int
-    ) -> None:
-        for position, job in queue:
-            item = await self._one(job, existing.get(job.key), slot)
+    async def _worker(self, queue: Iterator[Work], slot: int) -> None:
+        for position, job, row in queue:
+            item = await self._one(job, row, slot)
             self.report(item, position)
             if max(len(self.rows), len(self.items)) >= self.flush_every:
                 await self._flush()

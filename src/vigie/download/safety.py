@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import unicodedata
+from array import array
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -39,7 +40,61 @@ def name_from_url(url: str) -> str:
     return safe_filename(segment, fallback="file-" + hashlib.sha1(url.encode()).hexdigest()[:12])
 
 
-def unique_name(name: str, url: str, used: set[str]) -> str:
+class Seen:
+    """A set of strings kept as 16-byte digests (BLAKE2b) in one flat open-addressing table,
+    24 to 48 bytes an entry whatever the string's length and no Python object per entry: the
+    names and URLs a streamed input has met so far. (Two strings with the same digest, about
+    one chance in 10**26 at a million entries, would count as one.)"""
+
+    __slots__ = ("_count", "_mask", "_table")
+
+    def __init__(self) -> None:
+        self._table = array("Q", bytes(16 * 1024))  # 1,024 slots of two words; 0: empty
+        self._mask = 1023
+        self._count = 0
+
+    @staticmethod
+    def _digest(value: str) -> tuple[int, int]:
+        d = hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        return int.from_bytes(d[:8], "little") | 1, int.from_bytes(d[8:], "little")
+
+    def _slot(self, lo: int, hi: int) -> tuple[int, bool]:
+        table, mask = self._table, self._mask
+        i = (lo >> 1) & mask
+        while True:  # linear probing, the table at most 2/3 full
+            word = table[2 * i]
+            if word == 0:
+                return i, False
+            if word == lo and table[2 * i + 1] == hi:
+                return i, True
+            i = (i + 1) & mask
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, str) and self._slot(*self._digest(value))[1]
+
+    def add(self, value: str) -> None:
+        self._put(*self._digest(value))
+
+    def _put(self, lo: int, hi: int) -> None:
+        i, found = self._slot(lo, hi)
+        if found:
+            return
+        self._table[2 * i], self._table[2 * i + 1] = lo, hi
+        self._count += 1
+        if 3 * self._count > 2 * (self._mask + 1):
+            old = self._table
+            self._table = array("Q", bytes(32 * (self._mask + 1)))
+            self._mask = 2 * self._mask + 1
+            self._count = 0
+            for k in range(0, len(old), 2):
+                if old[k]:
+                    self._put(old[k], old[k + 1])
+
+    def __len__(self) -> int:
+        return self._count
+
+
+def unique_name(name: str, url: str, used: set[str] | Seen) -> str:
     """``name``, or ``<stem>-<hash of url>.<ext>`` when another URL already took it."""
     if name not in used:
         used.add(name)
