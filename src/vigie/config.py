@@ -192,6 +192,12 @@ class TrackSettings(BaseModel):
     stride: int = Field(1, ge=1, description="analyse every Nth frame")
     batch: int = Field(8, ge=1, description="frames per detector call")
     video: bool = Field(True, description="write the annotated MP4")
+    segment_seconds: float = Field(
+        600.0, ge=0, description="on Ray, cut longer videos into segments this long (0: never)"
+    )
+    segment_overlap: float = Field(
+        2.0, ge=0, description="seconds two segments share, to stitch the tracks across the cut"
+    )
 
 
 class RaySettings(BaseModel):

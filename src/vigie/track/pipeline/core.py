@@ -44,6 +44,7 @@ from vigie.track.pipeline.records import (
     summarise,
 )
 from vigie.track.pipeline.render import FrameStore
+from vigie.track.pipeline.stitch import Piece
 from vigie.track.trackers import make_tracker
 from vigie.types import Detector
 
@@ -121,7 +122,9 @@ def track(
         force: analyse videos again even if the catalog says they are done.
         progress: called with (video name, frames analysed, frames expected or None).
         ray: a Ray cluster address (or the ``ray`` settings): one video per task there
-            (:mod:`vigie.track.pipeline.on_ray`); the detector must then be given by ``model``.
+            (:mod:`vigie.track.pipeline.on_ray`); the detector must then be given by ``model``;
+            a video longer than ``settings.track.segment_seconds`` is cut into time segments
+            there, their tracks stitched.
 
     Returns:
         a :class:`TrackRun` with one :class:`VideoResult` per video.
@@ -207,7 +210,8 @@ def _track_videos(
             from vigie.track.pipeline.on_ray import Steps, track_on_ray
 
             steps = Steps(_Context, _Pending, _analyse, _finish)
-            track_on_ray(ray, videos, ctx, force, model, collect, steps)
+            segments = (cfg.track.segment_seconds, cfg.track.segment_overlap)
+            track_on_ray(ray, videos, ctx, force, model, collect, steps, segments)
             videos = []
         # The outputs of a video (drawing and encoding the annotated MP4, files, catalog and DB
         # rows) are made in a background thread while the next video is being analysed.
@@ -309,7 +313,12 @@ def _finish(p: _Pending, ctx: _Context) -> VideoResult:
 
 
 def _analyse(
-    path: Path, stem: str, info: VideoInfo, frame_index: FrameIndex, ctx: _Context
+    path: Path,
+    stem: str,
+    info: VideoInfo,
+    frame_index: FrameIndex,
+    ctx: _Context,
+    pieces: list[Piece] | None = None,
 ) -> tuple[VideoResult, Callable[[], dict[str, Path]] | None]:
     detector, opts, progress = ctx.detector, ctx.opts, ctx.progress
     tracker = make_tracker(opts.tracker, **tracker_kwargs(opts, info))
@@ -366,6 +375,8 @@ def _analyse(
         log.warning("%s: %s", path.name, msg)
         return VideoResult(path, "failed", error=msg, frames_decoded=reader.decoded), None
     per_frame = tracker.finish()
+    if pieces is not None:  # a segment on Ray: all its tracks go back to be stitched
+        pieces.append(Piece(index, times, per_frame))
     names = dict(detector.names)
     size = info.display_size
     records = summarise(per_frame, index, times, names, size, opts.min_frames, opts.conf)

@@ -1,16 +1,26 @@
-"""``track --ray``: one video per Ray task; outputs written by the worker, recorded here.
+"""``track --ray``: one video per Ray task (a long one cut in time segments); recorded here.
 
 A task decodes, detects and tracks its video and writes its files (JSON, CSV, MOT text, the
 annotated MP4) on shared storage, then returns the :class:`VideoResult` (tracks and counts:
 small). The driver checks what is done already (catalog) before sending a video, and records
 each finished video in the catalog and the study database, as on one machine. Each worker
 process loads the detector once and keeps it for the next videos it gets.
+
+A video longer than ``track.segment_seconds`` is cut into segments sharing
+``track.segment_overlap`` seconds (:func:`vigie.track.pipeline.stitch.cut`), one task each; a
+segment task decodes from its start (a seek to the keyframe before it) and returns every track
+of its frames (:class:`~vigie.track.pipeline.stitch.Piece`). When all the segments of a video
+are back, the driver stitches their tracks (:func:`~vigie.track.pipeline.stitch.stitch`), then
+makes and writes the video's records and files itself, as for an uncut video; it draws the
+annotated MP4 too (decoding the video once more there). A segment that fails fails its video.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -18,7 +28,13 @@ from vigie.cluster.units import detector_spec, ray_settings, units_on_ray
 from vigie.config import RaySettings
 from vigie.errors import ConfigError
 from vigie.track.pipeline.options import VideoResult
+from vigie.track.pipeline.outputs import write_outputs
 from vigie.track.pipeline.persist import skip
+from vigie.track.pipeline.records import counts_per_class, keep_tracks, line_crossings, summarise
+from vigie.track.pipeline.render import FrameStore
+from vigie.track.pipeline.stitch import Piece, cut, stitch
+
+SEGMENT_SECONDS, SEGMENT_OVERLAP = 600.0, 2.0  # the defaults of the track settings
 
 
 class Steps(NamedTuple):
@@ -70,6 +86,122 @@ def track_video(
     return res, info
 
 
+class _Unit(NamedTuple):
+    """A video, or segment ``part`` of it (then ``opts`` gives the segment's time range)."""
+
+    path: Path
+    stem: str
+    part: int | None = None
+    opts: Any = None
+
+
+@dataclass
+class _Cut:
+    """A segmented video whose segments are coming back."""
+
+    stem: str
+    info: Any  # VideoInfo
+    index: Any  # FrameIndex
+    ranges: list[tuple[int, int]]  # the segments' frames (first, last)
+    pieces: list[Piece | None]
+    results: list[VideoResult | None]
+
+
+def track_segment(
+    path: Path, spec: dict[str, Any], model_name: str, opts: Any, steps: Steps
+) -> tuple[Piece | None, VideoResult]:
+    """On a worker: track the frames of ``opts.start``..``opts.end``; every track comes back."""
+    from vigie.errors import MediaError
+    from vigie.media import scan
+
+    ctx = steps.context(_detector(spec), model_name, opts, Path(), None, None, None, None)
+    try:
+        info, index = scan(path)
+    except MediaError as exc:
+        return None, VideoResult(path, "failed", error=exc.message)
+    pieces: list[Piece] = []
+    res, _ = steps.analyse(path, "", info, index, ctx, pieces)
+    return (pieces[0] if pieces else Piece()), res
+
+
+def _work(
+    unit: _Unit, spec: dict[str, Any], model_name: str, opts: Any, out_dir: Path, steps: Steps
+) -> Any:
+    if unit.part is None:
+        return track_video(unit.path, unit.stem, spec, model_name, opts, out_dir, steps)
+    return track_segment(unit.path, spec, model_name, unit.opts, steps)
+
+
+def _plan(path: Path, stem: str, opts: Any, seconds: float, overlap: float) -> list[_Unit] | _Cut:
+    """The units of a video: itself, or its segments (then the :class:`_Cut` to gather them)."""
+    from vigie.errors import MediaError
+    from vigie.media import scan
+
+    if seconds <= 0:
+        return [_Unit(path, stem)]
+    try:
+        info, index = scan(path)
+    except MediaError:  # the worker reports it, as for any video
+        return [_Unit(path, stem)]
+    ranges = cut(index.times, opts.start, opts.end, seconds, overlap, opts.stride)
+    if len(ranges) < 2:
+        return [_Unit(path, stem)]
+    return _Cut(stem, info, index, ranges, [None] * len(ranges), [None] * len(ranges))
+
+
+def _segments(path: Path, c: _Cut, opts: Any) -> list[_Unit]:
+    times = c.index.times
+    return [
+        _Unit(path, c.stem, n, dataclasses.replace(opts, start=times[a], end=times[b], video=False))
+        for n, (a, b) in enumerate(c.ranges)
+    ]
+
+
+def _stitched(path: Path, c: _Cut, ctx: Any, steps: Steps, started: float) -> Any:
+    """The ``_Pending`` of a segmented video: its segments' tracks stitched, files to write."""
+    opts, info, results = ctx.opts, c.info, [r for r in c.results if r is not None]
+    for n, r in enumerate(results):
+        if r.status == "failed":
+            why = f"segment {n + 1} of {len(results)}: {r.error}"
+            return steps.pending(path, VideoResult(path, "failed", error=why), info, None, started)
+    piece = stitch([p for p in c.pieces if p is not None])
+    decoded = max(r.frames_decoded for r in results)
+    warning = next((r.warning for r in results if r.warning), None)
+    total = info.expected_frames
+    if warning is None and total and opts.end is None and decoded < 0.98 * total:
+        warning = f"the video ends after {decoded} of {total} frames (truncated?)"
+    if not piece.index:
+        res = VideoResult(
+            path, "failed", error=warning or "no frame decoded in the requested range"
+        )
+        return steps.pending(path, res, info, None, started)
+    names = dict(ctx.detector.names)
+    records = summarise(piece.per_frame, piece.index, piece.times, names, info.display_size,
+                        opts.min_frames, opts.conf)  # fmt: skip
+    per_frame = keep_tracks(piece.per_frame, records)
+    res = VideoResult(
+        path,
+        "partial" if warning else "done",
+        tracks=records,
+        counts=counts_per_class(records),
+        crossings=line_crossings(per_frame, opts.line, names) if opts.line else {},
+        frames_decoded=decoded,
+        frames_analysed=len(piece.index),
+        fps=info.fps,
+        warning=warning,
+    )
+    store = None
+    if opts.video:  # drawn here: the range decoded once more, from its first frame
+        store = FrameStore(0)
+        store.missing = piece.index[0]
+
+    def write() -> dict[str, Path]:
+        return write_outputs(res, c.stem, ctx.out_dir, per_frame, piece.index, info, c.index,
+                             names, opts, store)  # fmt: skip
+
+    return steps.pending(path, res, info, write, started)
+
+
 def track_on_ray(
     ray_arg: str | RaySettings,
     videos: list[Path],
@@ -78,17 +210,29 @@ def track_on_ray(
     model: str | Path | None,
     collect: Callable[[Any], None],
     steps: Steps,
+    segments: tuple[float, float] | None = None,
 ) -> None:
-    """Track every video of ``videos`` on the cluster; ``collect`` each recorded result."""
+    """Track every video of ``videos`` on the cluster; ``collect`` each recorded result.
+
+    ``segments``: ``(seconds, overlap)``: a video longer than ``seconds`` is cut into segments
+    sharing ``overlap`` seconds, one task each (0 seconds: never cut).
+    """
     settings = ray_settings(ray_arg)
     assert settings.address is not None
+    seconds, overlap = segments or (SEGMENT_SECONDS, SEGMENT_OVERLAP)
+    if seconds > 0 and not 0 < overlap < seconds:
+        raise ConfigError(
+            f"track.segment_overlap ({overlap:g} s) must be above 0 and under "
+            f"track.segment_seconds ({seconds:g} s)"
+        )
     spec = detector_spec(ctx.detector, model or "", None)
     if not spec["model"]:
         raise ConfigError(
             "track on Ray needs the detector as a file", hint="pass model= (weights or .onnx)"
         )
     stems: dict[str, int] = {}
-    todo: list[tuple[Path, str]] = []
+    todo: list[_Unit] = []
+    cuts: dict[Path, _Cut] = {}
     for path in videos:
         n = stems.get(path.stem, 0)
         stems[path.stem] = n + 1
@@ -100,26 +244,39 @@ def track_on_ray(
                     steps.pending(path, skipped, None, None, time.perf_counter(), False), ctx
                 )
             )
-        else:
-            todo.append((path, stem))
+            continue
+        planned = _plan(path, stem, ctx.opts, seconds, overlap)
+        if isinstance(planned, _Cut):
+            cuts[path] = planned
+            planned = _segments(path, planned, ctx.opts)
+        todo.extend(planned)
     if not todo:
         return
     started = time.perf_counter()
 
-    def finish(unit: tuple[Path, str], outcome: tuple[Any, Any]) -> None:
-        res, info = outcome
-        collect(steps.finish(steps.pending(unit[0], res, info, None, started), ctx))
+    def finish(unit: _Unit, outcome: Any) -> None:
+        if unit.part is None:
+            res, info = outcome
+            collect(steps.finish(steps.pending(unit.path, res, info, None, started), ctx))
+            return
+        c = cuts[unit.path]
+        c.pieces[unit.part], c.results[unit.part] = outcome
+        if all(r is not None for r in c.results):
+            collect(steps.finish(_stitched(unit.path, c, ctx, steps, started), ctx))
 
-    def fail(unit: tuple[Path, str], why: str) -> None:
-        collect(steps.finish(steps.pending(unit[0], VideoResult(unit[0], "failed", error=why), None,
-                                 None, started), ctx))  # fmt: skip
+    def fail(unit: _Unit, why: str) -> None:
+        if unit.part is not None:
+            finish(unit, (None, VideoResult(unit.path, "failed", error=why)))
+            return
+        collect(steps.finish(steps.pending(unit.path, VideoResult(unit.path, "failed", error=why),
+                                 None, None, started), ctx))  # fmt: skip
 
     units_on_ray(
         settings.address,
         todo,
-        lambda u: (u[0], u[1], spec, ctx.model_name, ctx.opts, ctx.out_dir, steps),
-        track_video,
+        lambda u: (u, spec, ctx.model_name, ctx.opts, ctx.out_dir, steps),
+        _work,
         finish,
         fail,
-        [*{p.parent for p, _ in todo}, ctx.out_dir, spec["model"]],
+        [*{u.path.parent for u in todo}, ctx.out_dir, spec["model"]],
     )

@@ -14,6 +14,7 @@ one in the second half (each segment's tracker has more context there). Ids are 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -100,10 +101,18 @@ def _rows(piece: Piece, frames: Sequence[int]) -> dict[int, dict[int, FloatArray
     return out
 
 
+def _classes(tracks: dict[int, dict[int, FloatArray]]) -> dict[int, int]:
+    """Each track's most frequent class."""
+    return {
+        tid: Counter(int(r[6]) for r in rows.values()).most_common(1)[0][0]
+        for tid, rows in tracks.items()
+    }
+
+
 def match(earlier: Piece, later: Piece, threshold: float = MATCH_IOU) -> dict[int, int]:
     """Ids of ``later`` -> ids of ``earlier`` for the tracks that are the same objects.
 
-    The score of a pair is the IoU of their boxes summed over the shared frames where both are
+    Two tracks of different classes are never one. The score of a pair is the IoU of their boxes summed over the shared frames where both are
     seen, divided by the shared frames where either is seen.
     """
     from scipy.optimize import linear_sum_assignment
@@ -113,11 +122,12 @@ def match(earlier: Piece, later: Piece, threshold: float = MATCH_IOU) -> dict[in
     if not a or not b:
         return {}
     ids_a, ids_b = sorted(a), sorted(b)
+    cls_a, cls_b = _classes(a), _classes(b)
     score = np.zeros((len(ids_a), len(ids_b)))
     for i, ta in enumerate(ids_a):
         for j, tb in enumerate(ids_b):
             both = a[ta].keys() & b[tb].keys()
-            if both:
+            if both and cls_a[ta] == cls_b[tb]:
                 total = sum(iou(a[ta][f], b[tb][f]) for f in both)
                 score[i, j] = total / len(a[ta].keys() | b[tb].keys())
     rows, cols = linear_sum_assignment(-score)
