@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -121,3 +122,11 @@ def test_a_track_missed_by_one_segment_in_the_overlap_is_kept() -> None:
     out = stitch([a, b])
     assert [len(arr) for arr in out.per_frame] == [1] * 60
     assert {int(arr[0, 4]) for arr in out.per_frame} == {1}
+
+
+def test_an_overlap_as_long_as_the_segments_is_refused() -> None:
+    from vigie.errors import ConfigError
+    from vigie.track.pipeline.on_ray import track_on_ray
+
+    with pytest.raises(ConfigError, match="segment_overlap"):
+        track_on_ray("127.0.0.1:1", [], None, False, None, print, None, (2.0, 2.0))
