@@ -21,10 +21,11 @@ from tests.fixtures.models import traffic_scene
 from typer.testing import CliRunner
 
 from vigie.cli import app
+from vigie.config import TrackSettings
 from vigie.media import scan
 from vigie.studydb import create_schema
-from vigie.track import TrackOptions
 from vigie.track.pipeline.on_ray import _Cut, _plan
+from vigie.track.pipeline.options import track_options
 from vigie.track.pipeline.stitch import cut, iou
 
 SEGMENT, OVERLAP = "1.5", "1.0"
@@ -72,7 +73,7 @@ def test_a_long_video_is_cut_into_segments_and_its_tracks_stitched(
     video = _scene_video(tmp_path / "videos" / "long.mp4", frames=45)  # 4.5 s at 10 fps
     _, index = scan(video)
     assert len(cut(index.times, None, None, float(SEGMENT), float(OVERLAP))) == 3
-    planned = _plan(video, "long", TrackOptions(), float(SEGMENT), float(OVERLAP))
+    planned = _plan(video, "long", track_options(TrackSettings()), float(SEGMENT), float(OVERLAP))
     assert isinstance(planned, _Cut) and len(planned.ranges) == 3  # three Ray tasks
     shutil.copy(tiny_model, tmp_path / "model.pt")
     args = ["track", str(video), "-m", str(tmp_path / "model.pt"), "--conf", "0.6",

@@ -122,9 +122,8 @@ def track(
         force: analyse videos again even if the catalog says they are done.
         progress: called with (video name, frames analysed, frames expected or None).
         ray: a Ray cluster address (or the ``ray`` settings): one video per task there
-            (:mod:`vigie.track.pipeline.on_ray`); the detector must then be given by ``model``;
-            a video longer than ``settings.track.segment_seconds`` is cut into time segments
-            there, their tracks stitched.
+            (:mod:`vigie.track.pipeline.on_ray`; a video longer than ``track.segment_seconds``:
+            one time segment per task); the detector must then be given by ``model``.
 
     Returns:
         a :class:`TrackRun` with one :class:`VideoResult` per video.
@@ -162,7 +161,7 @@ def track(
         sweep_parts(out_dir)
         results = _track_videos(
             videos, detector, model_name, opts, out_dir, cat, run, db_url, force, progress,
-            model, ray,
+            model, ray, (cfg.track.segment_seconds, cfg.track.segment_overlap),
         )  # fmt: skip
     return TrackRun(results, run.counts, run.id)
 
@@ -180,6 +179,7 @@ def _track_videos(
     progress: Progress | None,
     model: str | Path | None = None,
     ray: str | RaySettings | None = None,
+    segments: tuple[float, float] | None = None,
 ) -> list[VideoResult]:
     """Each video in turn, its outputs written while the next one is analysed."""
     engine = None
@@ -210,7 +210,6 @@ def _track_videos(
             from vigie.track.pipeline.on_ray import Steps, track_on_ray
 
             steps = Steps(_Context, _Pending, _analyse, _finish)
-            segments = (cfg.track.segment_seconds, cfg.track.segment_overlap)
             track_on_ray(ray, videos, ctx, force, model, collect, steps, segments)
             videos = []
         # The outputs of a video (drawing and encoding the annotated MP4, files, catalog and DB
