@@ -36,13 +36,7 @@ from vigie.track.pipeline.options import (
 )
 from vigie.track.pipeline.outputs import write_outputs
 from vigie.track.pipeline.persist import record, saved_tracks, skip, write_db
-from vigie.track.pipeline.records import (
-    counts_per_class,
-    keep_tracks,
-    line_crossings,
-    record_dict,
-    summarise,
-)
+from vigie.track.pipeline.records import record_dict, video_result
 from vigie.track.pipeline.render import FrameStore
 from vigie.track.pipeline.stitch import Piece
 from vigie.track.trackers import make_tracker
@@ -377,20 +371,8 @@ def _analyse(
     if pieces is not None:  # a segment on Ray: all its tracks go back to be stitched
         pieces.append(Piece(index, times, per_frame))
     names = dict(detector.names)
-    size = info.display_size
-    records = summarise(per_frame, index, times, names, size, opts.min_frames, opts.conf)
-    per_frame = keep_tracks(per_frame, records)
-    res = VideoResult(
-        path,
-        "partial" if warning else "done",
-        tracks=records,
-        counts=counts_per_class(records),
-        crossings=line_crossings(per_frame, opts.line, names) if opts.line else {},
-        frames_decoded=reader.decoded,
-        frames_analysed=len(index),
-        fps=info.fps,
-        warning=warning,
-    )
+    res = VideoResult(path, "done", frames_decoded=reader.decoded, fps=info.fps, warning=warning)
+    per_frame = video_result(res, per_frame, index, times, names, info.display_size, opts)
 
     def write() -> dict[str, Path]:
         return write_outputs(

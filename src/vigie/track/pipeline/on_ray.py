@@ -30,7 +30,7 @@ from vigie.errors import ConfigError
 from vigie.track.pipeline.options import VideoResult
 from vigie.track.pipeline.outputs import write_outputs
 from vigie.track.pipeline.persist import skip
-from vigie.track.pipeline.records import counts_per_class, keep_tracks, line_crossings, summarise
+from vigie.track.pipeline.records import video_result
 from vigie.track.pipeline.render import FrameStore
 from vigie.track.pipeline.stitch import Piece, cut, stitch
 
@@ -176,20 +176,9 @@ def _stitched(path: Path, c: _Cut, ctx: Any, steps: Steps, started: float) -> An
         )
         return steps.pending(path, res, info, None, started)
     names = dict(ctx.detector.names)
-    records = summarise(piece.per_frame, piece.index, piece.times, names, info.display_size,
-                        opts.min_frames, opts.conf)  # fmt: skip
-    per_frame = keep_tracks(piece.per_frame, records)
-    res = VideoResult(
-        path,
-        "partial" if warning else "done",
-        tracks=records,
-        counts=counts_per_class(records),
-        crossings=line_crossings(per_frame, opts.line, names) if opts.line else {},
-        frames_decoded=decoded,
-        frames_analysed=len(piece.index),
-        fps=info.fps,
-        warning=warning,
-    )
+    res = VideoResult(path, "done", frames_decoded=decoded, fps=info.fps, warning=warning)
+    per_frame = video_result(res, piece.per_frame, piece.index, piece.times, names,
+                             info.display_size, opts)  # fmt: skip
     store = None
     if opts.video:  # drawn here: the range decoded once more, from its first frame
         store = FrameStore(0)

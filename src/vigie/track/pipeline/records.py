@@ -10,6 +10,7 @@ from dataclasses import asdict
 
 import numpy as np
 
+from vigie.track.pipeline.options import TrackOptions, VideoResult
 from vigie.track.trackers.base import FloatArray
 from vigie.types import TrackRecord
 
@@ -85,6 +86,25 @@ def summarise(
             )
         )
     return out
+
+
+def video_result(
+    res: VideoResult,
+    per_frame: Sequence[FloatArray],
+    index: Sequence[int],
+    times: Sequence[float],
+    names: dict[int, str],
+    image_size: tuple[int, int],
+    opts: TrackOptions,
+) -> list[FloatArray]:
+    """Fill ``res`` (status, tracks, counts, crossings, frames analysed) from a video's tracks;
+    the per-frame arrays of the tracks kept (``opts.min_frames``, ``opts.conf``)."""
+    records = summarise(per_frame, index, times, names, image_size, opts.min_frames, opts.conf)
+    kept = keep_tracks(per_frame, records)
+    res.status = "partial" if res.warning else "done"
+    res.tracks, res.counts, res.frames_analysed = records, counts_per_class(records), len(index)
+    res.crossings = line_crossings(kept, opts.line, names) if opts.line else {}
+    return kept
 
 
 def keep_tracks(
