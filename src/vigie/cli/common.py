@@ -190,6 +190,16 @@ def device_value(text: str) -> str:
         raise typer.BadParameter(str(exc)) from None
 
 
+ConfOption = Annotated[  # detect's threshold, also what `ls push --predictions` keeps
+    float | None,
+    typer.Option(
+        "--conf",
+        min=0.0,
+        max=1.0,
+        help=with_default("confidence threshold", "detect.conf"),
+    ),
+]
+
 DeviceOption = Annotated[
     str | None,
     typer.Option(

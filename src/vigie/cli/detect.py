@@ -39,15 +39,7 @@ def detect(
             "--backend", help=common.with_default("onnx (fast CPU path) or torch", "detect.backend")
         ),
     ] = None,
-    conf: Annotated[
-        float | None,
-        typer.Option(
-            "--conf",
-            min=0.0,
-            max=1.0,
-            help=common.with_default("confidence threshold", "detect.conf"),
-        ),
-    ] = None,
+    conf: common.ConfOption = None,
     iou: Annotated[
         float | None,
         typer.Option(

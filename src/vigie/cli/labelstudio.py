@@ -105,15 +105,7 @@ def push(
             "pre-annotations",
         ),
     ] = None,
-    conf: Annotated[
-        float | None,
-        typer.Option(
-            "--conf",
-            min=0.0,
-            max=1.0,
-            help=common.with_default("prediction confidence threshold", "detect.conf"),
-        ),
-    ] = None,
+    conf: common.ConfOption = None,
     device: common.DeviceOption = None,
     document_root: Annotated[
         Path | None,
