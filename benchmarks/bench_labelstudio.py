@@ -8,7 +8,9 @@ against ``vigie.labelstudio.push`` / ``pull``, on a real Label Studio server.
   one after the other, no labels written;
 - pull vigie API: ``pull(project_id=...)`` (one export through the SDK, images fetched --workers
   at a time, checked and written atomically, YOLO labels); pull vigie file:
-  ``pull(export_file=...)`` on the seed's export.
+  ``pull(export_file=...)`` on the seed's export;
+- pull API+media / file+media: the same two with ``media_root`` (``ls pull --media-root``): the
+  server runs on this machine, so the uploaded images are read from its media folder.
 
 Each side runs on a fresh project with the same generated 640x480 JPEGs; the three pulls then run
 --pull-rounds times each, interleaved, into fresh folders. Prints the median seconds of every
@@ -132,6 +134,9 @@ def annotate_all(http: httpx.Client, project: int) -> None:
                         "from_name": "label",
                         "to_name": "image",
                         "type": "rectanglelabels",
+                        "original_width": 640,  # as the labelling UI writes them
+                        "original_height": 480,
+                        "image_rotation": 0,
                         "value": {
                             "x": 10,
                             "y": 10,
@@ -258,7 +263,29 @@ def main() -> None:
                     workers=args.workers,
                 )
                 assert len(list((out_file / "images").iterdir())) == args.images
-                for done in (base / f"s{n}", out_api, out_file):
+                media = base / "data" / "media"  # the server's own folder: it runs here
+                out_api_m, out_file_m = base / f"apim{n}", base / f"filem{n}"
+                m.run(
+                    "pull API+media",
+                    pull,
+                    out_api_m,
+                    client=client,
+                    project_id=p_vigie,
+                    workers=args.workers,
+                    media_root=media,
+                )
+                assert len(list((out_api_m / "images").iterdir())) == args.images
+                m.run(
+                    "pull file+media",
+                    pull,
+                    out_file_m,
+                    export_file=export_file,
+                    labels=LABELS,
+                    workers=args.workers,
+                    media_root=media,
+                )
+                assert len(list((out_file_m / "images").iterdir())) == args.images
+                for done in (base / f"s{n}", out_api, out_file, out_api_m, out_file_m):
                     shutil.rmtree(done)
         med = {k: statistics.median(v) for k, v in m.wall.items()}
         print(
@@ -273,7 +300,7 @@ def main() -> None:
             )
             print(f"  {k:15s} median {v:7.2f} s  ({args.images / v:6.1f} images/s){cpu}")
         print(f"  push: vigie is {med['push seed'] / med['push vigie']:.2f}x the seed's speed")
-        for k in ("pull vigie API", "pull vigie file"):
+        for k in ("pull vigie API", "pull vigie file", "pull API+media", "pull file+media"):
             print(
                 f"  {k}: {med['pull seed'] / med[k]:.2f}x the seed's speed "
                 "(vigie also checks every image and writes the labels)"

@@ -135,6 +135,11 @@ class LabelStudioSettings(BaseModel):
     url: str = "http://127.0.0.1:8080"
     batch: int = Field(50, ge=1)
     local_files_document_root: Path | None = None
+    media_root: Path | None = Field(
+        None,
+        description="Label Studio's media folder (<its data dir>/media) when the server runs on "
+        "this machine: `ls pull` reads uploaded images from it instead of over HTTP",
+    )
     pull_out: Path = Field(Path("labelstudio"), description="`ls pull` target folder")
     pull_images_dir: str = Field(
         "images", description="images sub-folder of `ls pull`; '.' puts them in the target itself"

@@ -9,7 +9,7 @@ import pytest
 
 from tests.fixtures.http import FaultServer, Reply
 from tests.fixtures.media import jpeg_bytes, png_bytes
-from vigie.errors import UnsafeURLError
+from vigie.errors import ConfigError, UnsafeURLError
 from vigie.labelstudio import pull
 from vigie.labelstudio.fetch import FetchError, ImageFetcher, check_image_bytes
 
@@ -93,3 +93,50 @@ def test_pull_export_counts_failures_and_keeps_going(
     )
     assert (again.present, again.downloaded) == (2, 0)
     assert fault_server.hits("/good.jpg") == 1
+
+
+def test_uploaded_files_are_read_from_the_media_root(tmp_path: Path) -> None:
+    media = tmp_path / "media"
+    (media / "upload" / "3").mkdir(parents=True)
+    (media / "upload" / "3" / "ab12-cam.jpg").write_bytes(jpeg_bytes(seed=4))
+    (tmp_path / "secret.jpg").write_bytes(jpeg_bytes(seed=5))
+    fetcher = ImageFetcher(None, "http://ls.invalid:8080", media_root=media)
+    for ref in (
+        "/data/upload/3/ab12-cam.jpg",
+        "/storage-data/uploaded/?filepath=upload/3/ab12-cam.jpg",
+        "upload/3/ab12-cam.jpg",  # the seed's bare form
+        "http://ls.invalid:8080/data/upload/3/ab12-cam.jpg",  # absolute, on the server
+    ):
+        assert fetcher.fetch(ref) == jpeg_bytes(seed=4), ref
+    # not in the media root, or not an uploaded file: the server's to serve (none here)
+    for ref in (
+        "/data/upload/3/missing.jpg",
+        "/data/upload/3/../../../secret.jpg",
+        "/data/upload/x/../../secret.jpg",
+    ):
+        with pytest.raises(FetchError, match="needs the Label Studio server"):
+            fetcher.fetch(ref)
+    fetcher.close()
+
+
+def test_pull_with_a_media_root_needs_no_server_and_refuses_a_wrong_folder(
+    tmp_path: Path,
+) -> None:
+    media = tmp_path / "ls-data" / "media"
+    (media / "upload" / "1").mkdir(parents=True)
+    (media / "upload" / "1" / "9f-a.jpg").write_bytes(jpeg_bytes(seed=6))
+    items = [
+        {
+            "id": 1,
+            "file_upload": "9f-a.jpg",
+            "data": {"image": "/data/upload/1/9f-a.jpg"},
+            "annotations": [{"id": 1, "result": []}],
+        }
+    ]
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(items))
+    res = pull(tmp_path / "out", export_file=export, labels=["Car"], media_root=media)
+    assert (res.downloaded, res.failed) == (1, 0)
+    assert (tmp_path / "out" / "images" / "9f-a.jpg").read_bytes() == jpeg_bytes(seed=6)
+    with pytest.raises(ConfigError, match="no upload/ folder"):
+        pull(tmp_path / "o2", export_file=export, labels=["Car"], media_root=media.parent)

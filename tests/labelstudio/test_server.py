@@ -284,6 +284,23 @@ def test_pull_from_real_export_file(
     assert (
         tmp_path / "out" / "labels" / "img001.txt"
     ).read_text() == "2 0.550000 0.600000 0.100000 0.200000\n"
+    local = _cli(
+        "ls",
+        "pull",
+        "--export",
+        str(export),
+        "--out",
+        str(tmp_path / "from-media"),
+        "--labels",
+        "Car,Bus,Pedestrian",
+        "--media-root",
+        str(ls_env.data_dir / "media"),
+    )
+    assert local.exit_code == 0, local.output
+    for name in ("img000.jpg", "img001.jpg"):
+        assert (tmp_path / "from-media" / "images" / name).read_bytes() == (
+            tmp_path / "out" / "images" / name
+        ).read_bytes()
     no_dl = _cli(
         "ls",
         "pull",
@@ -352,6 +369,20 @@ def test_pull_downloads_every_url_form(
         )
     assert (res.downloaded, res.failed) == (6, 0), res.failures
     assert (tmp_path / "out" / "images" / "local.jpg").read_bytes() == local.read_bytes()
+    # the server's own media folder, read directly: no client, no request
+    uploaded = [i for i in items if i["file_upload"] in ("upload.jpg", "storage.jpg", "seed.jpg")]
+    export.write_text(json.dumps(uploaded))
+    direct = pull(
+        tmp_path / "direct",
+        export_file=export,
+        labels=["Car"],
+        media_root=labelstudio_server.data_dir / "media",
+    )
+    assert (direct.downloaded, direct.failed) == (3, 0), direct.failures
+    for name in ("upload.jpg", "storage.jpg", "seed.jpg"):
+        assert (tmp_path / "direct" / "images" / name).read_bytes() == (
+            tmp_path / "imgs" / "img000.jpg"
+        ).read_bytes()
     far = [r for r in fault_server.requests if r.path == "/ext/far.jpg"]
     assert far and all("Authorization" not in r.headers for r in far)  # token stays home
 

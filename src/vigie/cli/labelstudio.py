@@ -218,6 +218,14 @@ def pull(
         Path | None,
         typer.Option("--document-root", help="read local-files images from this folder"),
     ] = None,
+    media_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--media-root",
+            help="Label Studio's media folder (<its data dir>/media) when the server runs on "
+            "this machine: uploaded images are read from it, not over HTTP",
+        ),
+    ] = None,
     url: Annotated[str | None, URL_OPT] = None,
 ) -> None:
     """Write annotated images to OUT/images and one YOLO label file each to OUT/labels."""
@@ -234,6 +242,7 @@ def pull(
         labelstudio={
             "url": url,
             "local_files_document_root": document_root,
+            "media_root": media_root,
             "pull_out": out,
             "pull_images_dir": images_dir,
         },

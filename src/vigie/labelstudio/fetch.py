@@ -5,6 +5,11 @@
 - a bare ``upload/<project>/<name>`` (the seed's form): through ``/storage-data/uploaded/``;
 - ``/data/local-files/?d=<path>``: read from the document root when it is on this machine,
   else from the server;
+- an uploaded file (``/data/upload/...``, ``/storage-data/uploaded/?filepath=upload/...``, a bare
+  ``upload/...``) with ``media_root`` given (Label Studio's media folder, when the server runs on
+  this machine): read from ``<media_root>/upload/<project>/<name>`` when the file is there, as
+  the SDK's ``get_local_path(image_dir=...)`` and Label Studio's own converter do, else from
+  the server: the server's ~8 ms of CPU per image request are not paid;
 - ``http(s)://`` on the Label Studio host: with the token; on any other host: *without* it
   (promise 8), with the SSRF checks of promise 7 at every redirect;
 - ``s3://bucket/key``: with boto3 (the usual AWS credential chain).
@@ -46,6 +51,7 @@ class ImageFetcher:
         client: the Label Studio client (None when reading an export file offline).
         base_url: the Label Studio URL, for server-relative references.
         document_root: Label Studio's LOCAL_FILES_DOCUMENT_ROOT when on this machine.
+        media_root: Label Studio's media folder (``<its data dir>/media``) when on this machine.
         allow_private: allow loopback/private addresses for foreign hosts (tests, LANs).
     """
 
@@ -57,10 +63,12 @@ class ImageFetcher:
         allow_private: bool = False,
         timeout: float = 30.0,
         retries: int = 2,
+        media_root: Path | None = None,
     ) -> None:
         self.client = client
         self.base_url = (base_url or (client.url if client else "")).rstrip("/")
         self.document_root = document_root
+        self.media_root = media_root.resolve() if media_root is not None else None
         self.allow_private = allow_private
         self.retry = net.RetryPolicy(retries=retries, base=0.5, cap=4.0, budget=4 * timeout)
         # A separate client for foreign hosts: it never carries the Label Studio token, and
@@ -86,6 +94,9 @@ class ImageFetcher:
         return data
 
     def _fetch_raw(self, ref: str) -> bytes:
+        uploaded = self._uploaded_path(ref)
+        if uploaded is not None:
+            return uploaded.read_bytes()
         parts = urlsplit(ref)
         if parts.scheme == "s3":
             return self._fetch_s3(parts.netloc, unquote(parts.path.lstrip("/")))
@@ -114,6 +125,26 @@ class ImageFetcher:
         if not path.is_relative_to(root):
             raise FetchError(f"local-files path escapes the document root: {rel!r}")
         return path if path.is_file() else None
+
+    def _uploaded_path(self, ref: str) -> Path | None:
+        """The file behind an uploaded-file reference in ``media_root``, if it is there."""
+        if self.media_root is None:
+            return None
+        parts = urlsplit(ref)
+        if parts.scheme and not (parts.scheme in ("http", "https") and self._is_server(ref)):
+            return None
+        path = unquote(parts.path)
+        if path.startswith("/data/upload/"):
+            key = path.removeprefix("/data/")
+        elif path.rstrip("/") == "/storage-data/uploaded":
+            key = parse_qs(parts.query).get("filepath", [""])[0]
+        else:
+            key = path
+        project, _, name = key.removeprefix("upload/").partition("/")
+        if not key.startswith("upload/") or not project.isdigit() or not name or "/" in name:
+            return None
+        local = self.media_root / "upload" / project / name
+        return local if local.is_file() else None
 
     # -- transports ---------------------------------------------------------------------------
     def _from_server(self, url: str) -> bytes:

@@ -141,6 +141,7 @@ def pull(
     snapshot: bool = False,
     images_subdir: str = "images",
     document_root: Path | None = None,
+    media_root: Path | None = None,
     allow_private: bool = False,
     catalog: Catalog | None = None,
     workers: int = WORKERS,
@@ -157,6 +158,8 @@ def pull(
         snapshot: read the project through an export snapshot instead of one export request.
         images_subdir: the images' sub-folder of ``out``; ``"."`` puts them in ``out`` itself (the
             seed's ``images_labels/`` layout), labels always go to ``out/labels``.
+        media_root: Label Studio's media folder (``<its data dir>/media``) when the server runs
+            on this machine: uploaded images are read from it, not requested one by one.
         workers: images fetched at once (bounded: at most 4x that many tasks in flight).
 
     Raises:
@@ -164,6 +167,11 @@ def pull(
     """
     if (project_id is None) == (export_file is None):
         raise ConfigError("give exactly one of --project and --export")
+    if media_root is not None and not (media_root / "upload").is_dir():
+        raise ConfigError(
+            f"the Label Studio media folder {media_root} has no upload/ folder",
+            hint="give Label Studio's <data dir>/media (e.g. ~/.local/share/label-studio/media)",
+        )
     image_field, from_name = "image", None
     if project_id is not None:
         if client is None:
@@ -201,7 +209,11 @@ def pull(
     if on_total:
         on_total(len(parsed.tasks))
     fetcher = ImageFetcher(
-        client, client.url if client else None, document_root, allow_private=allow_private
+        client,
+        client.url if client else None,
+        document_root,
+        allow_private=allow_private,
+        media_root=media_root,
     )
     manifest: list[dict[str, Any]] = []
     catalog_rows: list[dict[str, Any]] = []

@@ -84,6 +84,7 @@ def pull(
     snapshot: bool = False,
     images_subdir: str | None = None,
     document_root: Path | None = None,
+    media_root: Path | None = None,
     allow_private: bool | None = None,
     settings: Settings | None = None,
     catalog: Catalog | None = None,
@@ -93,14 +94,17 @@ def pull(
 ) -> PullResult:
     """Write the annotated images and their YOLO labels to ``out``.
 
-    ``images_subdir``, ``document_root`` and ``allow_private`` left at ``None`` come from the
-    settings (``labelstudio.pull_images_dir``, ``labelstudio.local_files_document_root``,
-    ``allow_private_networks``); the run is recorded in ``catalog`` (default: the one of
+    ``images_subdir``, ``document_root``, ``media_root`` and ``allow_private`` left at ``None``
+    come from the settings (``labelstudio.pull_images_dir``, ``labelstudio.local_files_document_root``,
+    ``labelstudio.media_root``, ``allow_private_networks``); the run is recorded in ``catalog`` (default: the one of
     ``settings``). See :func:`vigie.labelstudio.pull.pull` (``pull_annotations``) for the other arguments.
     """
     cfg = settings or load_settings()
     opts = stage_options(
-        cfg.labelstudio, pull_images_dir=images_subdir, local_files_document_root=document_root
+        cfg.labelstudio,
+        pull_images_dir=images_subdir,
+        local_files_document_root=document_root,
+        media_root=media_root,
     )
     private = cfg.allow_private_networks if allow_private is None else allow_private
     run_options = {
@@ -121,6 +125,7 @@ def pull(
             snapshot=snapshot,
             images_subdir=opts.pull_images_dir,
             document_root=opts.local_files_document_root,
+            media_root=opts.media_root,
             allow_private=private,
             catalog=cat,
             workers=workers,
