@@ -140,3 +140,16 @@ def test_pull_with_a_media_root_needs_no_server_and_refuses_a_wrong_folder(
     assert (tmp_path / "out" / "images" / "9f-a.jpg").read_bytes() == jpeg_bytes(seed=6)
     with pytest.raises(ConfigError, match="no upload/ folder"):
         pull(tmp_path / "o2", export_file=export, labels=["Car"], media_root=media.parent)
+
+
+def test_the_media_folder_of_a_local_server_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vigie.labelstudio.pull import local_media_root
+
+    monkeypatch.setenv("LABEL_STUDIO_BASE_DATA_DIR", str(tmp_path))
+    assert local_media_root("http://127.0.0.1:8080") is None  # no upload/ yet
+    (tmp_path / "media" / "upload").mkdir(parents=True)
+    assert local_media_root("http://127.0.0.1:8080") == tmp_path / "media"
+    assert local_media_root("http://localhost:8080/") == tmp_path / "media"
+    assert local_media_root("https://labelstudio.example.org") is None  # another machine's

@@ -254,7 +254,9 @@ def test_pull_from_real_export_file(
     make_jpeg: Any,
     tmp_path: Path,
     fmt: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("LABEL_STUDIO_BASE_DATA_DIR", str(ls_env.data_dir))  # as on its machine
     pid = ls_project(["Car", "Bus", "Pedestrian"])
     make_images(tmp_path / "imgs", make_jpeg, 2)
     with LabelStudioClient(ls_env.url, ls_env.token) as client:
@@ -277,6 +279,7 @@ def test_pull_from_real_export_file(
         "Car,Bus,Pedestrian",
     )
     assert res.exit_code == 0, res.output
+    assert f"--media-root {ls_env.data_dir / 'media'}" in " ".join(res.output.split())
     assert sorted(p.name for p in (tmp_path / "out" / "images").iterdir()) == [
         "img000.jpg",
         "img001.jpg",

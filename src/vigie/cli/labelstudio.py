@@ -285,6 +285,16 @@ def pull(
         str(len(result.malformed)),
     )
     console.print(table)
+    if client is not None and result.downloaded and cfg.labelstudio.media_root is None:
+        from vigie.labelstudio.pull import local_media_root
+
+        found = local_media_root(client.url)
+        if found is not None:
+            console.print(
+                f"hint: Label Studio runs on this machine: --media-root {found} reads its "
+                "images from disk, without one request each",
+                highlight=False,
+            )
     if result.unannotated or result.cancelled:
         console.print(
             f"not annotated: {result.unannotated}, only cancelled annotations: {result.cancelled}"

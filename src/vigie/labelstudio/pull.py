@@ -208,6 +208,10 @@ def pull(
     names = assign_names(parsed.tasks)
     if on_total:
         on_total(len(parsed.tasks))
+    if media_root is None and download and client is not None:
+        found = local_media_root(client.url)
+        if found is not None:
+            log.info("Label Studio runs on this machine: --media-root %s reads its images", found)
     fetcher = ImageFetcher(
         client,
         client.url if client else None,
@@ -321,3 +325,19 @@ def _catalog_row(
         "size_bytes": path.stat().st_size,
         "meta": {"task_id": task.task_id, "annotation_id": task.annotation_id},
     }
+
+
+def local_media_root(url: str) -> Path | None:
+    """The media folder of a Label Studio at ``url`` when it runs on this machine, if found.
+
+    Looked for where ``label-studio start`` keeps it: ``$LABEL_STUDIO_BASE_DATA_DIR/media``, else
+    ``~/.local/share/label-studio/media``; only for a loopback ``url``.
+    """
+    import os
+    from urllib.parse import urlsplit
+
+    if urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        return None
+    base = os.environ.get("LABEL_STUDIO_BASE_DATA_DIR")
+    media = Path(base) / "media" if base else Path.home() / ".local/share/label-studio/media"
+    return media if (media / "upload").is_dir() else None
