@@ -43,11 +43,21 @@ def test_a_failing_step_is_reported_and_the_demo_goes_on() -> None:
 
 
 @pytest.mark.parametrize(
-    ("args", "quick", "seed"),
-    [([], False, 0), (["--quick"], True, 0), (["--seed", "7"], False, 7)],
+    ("args", "quick", "seed", "device"),
+    [
+        ([], False, 0, "cpu"),
+        (["--quick"], True, 0, "cpu"),
+        (["--seed", "7"], False, 7, "cpu"),
+        (["--device", "CUDA:1"], False, 0, "cuda:1"),
+    ],
 )
 def test_cli_demo_passes_its_options_to_run_demo(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, args: list[str], quick: bool, seed: int
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    args: list[str],
+    quick: bool,
+    seed: int,
+    device: str,
 ) -> None:
     import vigie.demo
 
@@ -64,8 +74,15 @@ def test_cli_demo_passes_its_options_to_run_demo(
     result = CliRunner().invoke(app, ["demo", "--out", str(out), *args])
     assert result.exit_code == 0, result.output
     assert seen["out"] == out and seen["quick"] is quick and seen["seed"] == seed
+    assert seen["device"] == device
     assert seen["labelstudio_token"] is None  # no token configured: no round trip
     assert "✓ scene" in result.output
+
+
+def test_cli_demo_refuses_a_device_that_is_not_one(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "ws"), "--device", "gpu2"])
+    assert result.exit_code == 2
+    assert "not a device" in result.output
 
 
 def test_cli_demo_exits_1_when_a_step_failed(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vigie.cli.common import console, global_options, settings
+from vigie.cli.common import console, device_value, global_options, settings
 
 if TYPE_CHECKING:
     from vigie.demo import StepResult
@@ -31,6 +31,15 @@ def demo(
         bool, typer.Option("--quick", help="a short run: 8 s of capture, 2 epochs (~1-3 min)")
     ] = False,
     seed: Annotated[int, typer.Option("--seed", help="seed of the generated street scene")] = 0,
+    device: Annotated[
+        str,
+        typer.Option(
+            "--device",
+            parser=device_value,
+            metavar="<device>",
+            help="where train, detect and track run: cpu, cuda, cuda:N, mps or auto",
+        ),
+    ] = "cpu",
 ) -> None:
     """Run the whole pipeline offline on a generated street scene, printing each step.
 
@@ -69,6 +78,7 @@ def demo(
             seed=seed,
             labelstudio_url=cfg.labelstudio.url if token else None,
             labelstudio_token=token,
+            device=device,
             on_step=show,
         )
     finally:

@@ -222,8 +222,11 @@ def pull(
         Path | None,
         typer.Option(
             "--media-root",
-            help="Label Studio's media folder (<its data dir>/media) when the server runs on "
-            "this machine: uploaded images are read from it, not over HTTP",
+            help=common.with_default(
+                "Label Studio's media folder (<its data dir>/media) when the server runs on "
+                "this machine: uploaded images are read from it, not over HTTP",
+                "labelstudio.media_root",
+            ),
         ),
     ] = None,
     url: Annotated[str | None, URL_OPT] = None,

@@ -85,6 +85,7 @@ class Ctx:
     scene: Scene
     labelstudio_url: str | None
     labelstudio_token: str | None
+    device: str = "cpu"  # where the models run (`vigie demo --device`)
     media: MediaServer | None = None
     study: DemoStudy | None = None
     links: Any = None

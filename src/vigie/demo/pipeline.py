@@ -63,6 +63,7 @@ def run_demo(
     plan: DemoPlan | None = None,
     labelstudio_url: str | None = None,
     labelstudio_token: str | None = None,
+    device: str = "cpu",
     on_step: Callable[[StepResult], None] | None = None,
 ) -> DemoResult:
     """Run every stage on a generated street scene into the workspace ``out``.
@@ -74,6 +75,8 @@ def run_demo(
         plan: explicit sizes (overrides ``quick``).
         labelstudio_url, labelstudio_token: a Label Studio server for the push/pull round trip;
             without both, that step is skipped.
+        device: where train, detect and track run (cpu, cuda, cuda:N, mps, auto); a GPU the
+            backend cannot use is a warning and a CPU run (:mod:`vigie.devices`).
         on_step: called with each step's result as soon as it finishes.
 
     Returns:
@@ -92,6 +95,7 @@ def run_demo(
         scene=Scene(seed=seed, width=320, height=240, fps=10.0),
         labelstudio_url=labelstudio_url,
         labelstudio_token=labelstudio_token,
+        device=device,
     )
     result = DemoResult(root, [])
     try:

@@ -26,6 +26,7 @@ from vigie.demo.context import (
 )
 from vigie.demo.scene import jpeg_bytes
 from vigie.demo.study import study_db_url
+from vigie.devices import resolve_device
 from vigie.media import kind_of, list_media
 from vigie.types import MediaKind
 
@@ -231,7 +232,7 @@ def train(ctx: Ctx) -> str:
         epochs=ctx.plan.epochs,
         imgsz=ctx.plan.imgsz,
         batch=ctx.plan.batch,
-        device="cpu",
+        device=resolve_device(ctx.device, "torch").torch,
         project=ctx.out / "runs" / "train",
         workers=0,
         overrides=ctx.plan.train_overrides,
@@ -266,6 +267,7 @@ def detect(ctx: Ctx) -> str:
             conf=ctx.plan.detect_conf,
             imgsz=ctx.plan.imgsz,
             recursive=True,
+            device=str(resolve_device(ctx.device, "onnx")),
             db_url=study_db_url(ctx.out) if to_study else None,
             settings=ctx.settings,
             catalog=ctx.catalog,
@@ -290,6 +292,7 @@ def track(ctx: Ctx) -> str:
         out=ctx.out / "tracks",
         imgsz=ctx.plan.imgsz,
         conf=ctx.plan.detect_conf,
+        device=str(resolve_device(ctx.device, "onnx")),
         settings=ctx.settings,
         catalog=ctx.catalog,
         db_url=study_db_url(ctx.out),
