@@ -37,6 +37,16 @@ def test_frames_step_example(tmp_path: Path, clip: Path) -> None:
     cat.close()
 
 
+def test_frames_of_one_video_with_ray_runs_here_and_says_so(tmp_path: Path, clip: Path) -> None:
+    # no cluster is joined for one video: the note says why, the frames are the same
+    code, out = invoke(
+        tmp_path, "frames", str(clip), "--mode", "step", "--value", "10", "--ray", "auto"
+    )
+    assert code == 0, out
+    assert "one video runs here" in out
+    assert len(list((tmp_path / "ws" / "frames" / "clip").glob("*.jpg"))) == 8
+
+
 def test_frames_time_range_example(tmp_path: Path, clip: Path) -> None:
     code, out = invoke(
         tmp_path,

@@ -131,6 +131,11 @@ def frames(
     if source.is_dir():
         _run_folder(cfg, source, target, mode, value, start, end, strategy, seed, max_count)
     elif source.is_file():
+        if cfg.ray.address:
+            common.err_console.print(
+                "note: --ray spreads a folder's videos, one per task; one video runs here",
+                highlight=False,
+            )
         _run_video(cfg, source, target, mode, value, start, end, strategy, seed, max_count)
     else:
         raise ConfigError(f"{source} is neither a file nor a folder")
