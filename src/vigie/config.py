@@ -136,9 +136,7 @@ class LabelStudioSettings(BaseModel):
     batch: int = Field(50, ge=1)
     local_files_document_root: Path | None = None
     media_root: Path | None = Field(
-        None,
-        description="Label Studio's media folder (<its data dir>/media) when the server runs on "
-        "this machine: `ls pull` reads uploaded images from it instead of over HTTP",
+        None, description="Label Studio's <data dir>/media, read by `ls pull`"
     )
     pull_out: Path = Field(Path("labelstudio"), description="`ls pull` target folder")
     pull_images_dir: str = Field(

@@ -11,13 +11,16 @@ A video longer than ``track.segment_seconds`` is cut into segments sharing
 segment task decodes from its start (a seek to the keyframe before it) and returns every track
 of its frames (:class:`~vigie.track.pipeline.stitch.Piece`). When all the segments of a video
 are back, the driver stitches their tracks (:func:`~vigie.track.pipeline.stitch.stitch`), then
-makes and writes the video's records and files itself, as for an uncut video; it draws the
-annotated MP4 too (decoding the video once more there). A segment that fails fails its video.
+makes and writes the video's records and files itself, as for an uncut video. Its annotated MP4
+is drawn by the workers in parts, one per segment, which the driver joins without decoding
+(:mod:`vigie.track.pipeline.parts`); a part that fails is drawn on the driver instead. A segment
+that fails fails its video.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,13 +29,23 @@ from typing import Any, NamedTuple
 
 from vigie.cluster.units import detector_spec, ray_settings, units_on_ray
 from vigie.config import RaySettings
-from vigie.errors import ConfigError
+from vigie.errors import ConfigError, MediaError
 from vigie.track.pipeline.options import VideoResult
 from vigie.track.pipeline.outputs import write_outputs
+from vigie.track.pipeline.parts import (
+    Part,
+    draw_part,
+    join_parts,
+    part_args,
+    plan_parts,
+    remove_parts,
+)
 from vigie.track.pipeline.persist import skip
 from vigie.track.pipeline.records import video_result
 from vigie.track.pipeline.render import FrameStore
 from vigie.track.pipeline.stitch import Piece, cut, stitch
+
+log = logging.getLogger(__name__)
 
 SEGMENT_SECONDS, SEGMENT_OVERLAP = 600.0, 2.0  # the defaults of the track settings
 
@@ -157,13 +170,17 @@ def _segments(path: Path, c: _Cut, opts: Any) -> list[_Unit]:
     ]
 
 
-def _stitched(path: Path, c: _Cut, ctx: Any, steps: Steps, started: float) -> Any:
-    """The ``_Pending`` of a segmented video: its segments' tracks stitched, files to write."""
+def _stitched(
+    path: Path, c: _Cut, ctx: Any, steps: Steps, started: float
+) -> tuple[Any, _Drawing | None]:
+    """The ``_Pending`` of a segmented video (its segments' tracks stitched, files to write),
+    and its annotated video's parts to draw (None: no video, or nothing to draw)."""
     opts, info, results = ctx.opts, c.info, [r for r in c.results if r is not None]
     for n, r in enumerate(results):
         if r.status == "failed":
             why = f"segment {n + 1} of {len(results)}: {r.error}"
-            return steps.pending(path, VideoResult(path, "failed", error=why), info, None, started)
+            return steps.pending(path, VideoResult(path, "failed", error=why), info, None,
+                                 started), None  # fmt: skip
     piece = stitch([p for p in c.pieces if p is not None])
     decoded = max(r.frames_decoded for r in results)
     warning = next((r.warning for r in results if r.warning), None)
@@ -174,21 +191,73 @@ def _stitched(path: Path, c: _Cut, ctx: Any, steps: Steps, started: float) -> An
         res = VideoResult(
             path, "failed", error=warning or "no frame decoded in the requested range"
         )
-        return steps.pending(path, res, info, None, started)
+        return steps.pending(path, res, info, None, started), None
     names = dict(ctx.detector.names)
     res = VideoResult(path, "done", frames_decoded=decoded, fps=info.fps, warning=warning)
     per_frame = video_result(res, piece.per_frame, piece.index, piece.times, names,
                              info.display_size, opts)  # fmt: skip
-    store = None
-    if opts.video:  # drawn here: the range decoded once more, from its first frame
-        store = FrameStore(0)
-        store.missing = piece.index[0]
+    drawing = None
+    if opts.video:  # drawn in parts by the workers, then joined here (vigie.track.pipeline.parts)
+        parts = plan_parts(path, c.stem, ctx.out_dir, c.ranges)
+        args = [part_args(p, info, c.index, per_frame, piece.index, names, opts) for p in parts]
+        drawing = _Drawing(parts, args, {})
 
     def write() -> dict[str, Path]:
+        if drawing is not None and drawing.drawn.get("ok"):
+            try:
+                video = join_parts(drawing.parts, ctx.out_dir / f"{c.stem}.mp4")
+            except MediaError as exc:
+                log.warning("%s: joining the drawn parts failed (%s): drawn here", path.name, exc)
+            else:
+                files = write_outputs(res, c.stem, ctx.out_dir, per_frame, piece.index, info,
+                                      c.index, names, dataclasses.replace(opts, video=False))  # fmt: skip
+                return {"video": video, **files}
+        if drawing is not None:
+            remove_parts(drawing.parts)
+        store = None
+        if opts.video:  # drawn here: the range decoded once more, from its first frame
+            store = FrameStore(0)
+            store.missing = piece.index[0]
         return write_outputs(res, c.stem, ctx.out_dir, per_frame, piece.index, info, c.index,
                              names, opts, store)  # fmt: skip
 
-    return steps.pending(path, res, info, write, started)
+    return steps.pending(path, res, info, write, started), drawing
+
+
+class _Drawing(NamedTuple):
+    """The annotated video of a segmented video, to draw in ``parts`` (``args``: each one's)."""
+
+    parts: list[Part]
+    args: list[tuple[Any, ...]]
+    drawn: dict[str, bool]  # "ok": every part was drawn
+
+
+def _draw_in_parts(
+    address: str, later: list[tuple[Any, _Drawing]], ctx: Any, steps: Steps,
+    collect: Callable[[Any], None],
+) -> None:  # fmt: skip
+    """Draw the parts of the ``later`` videos on the cluster, then finish each video."""
+    units = [(k, n) for k, (_, d) in enumerate(later) for n in range(len(d.parts))]
+    left = [len(d.parts) for _, d in later]
+    ok = [True] * len(later)
+
+    def done(unit: tuple[int, int], drawn: bool) -> None:
+        k = unit[0]
+        left[k] -= 1
+        ok[k] = ok[k] and drawn
+        if left[k] == 0:
+            pending, drawing = later[k]
+            drawing.drawn["ok"] = ok[k]
+            collect(steps.finish(pending, ctx))
+
+    def fail(unit: tuple[int, int], why: str) -> None:
+        part = later[unit[0]][1].parts[unit[1]]
+        log.warning("%s: part %d of the annotated video failed (%s): drawn on the driver",
+                    part.path.name, part.n + 1, why)  # fmt: skip
+        done(unit, False)
+
+    units_on_ray(address, units, lambda u: later[u[0]][1].args[u[1]], draw_part,
+                 lambda u, _: done(u, True), fail, [ctx.out_dir])  # fmt: skip
 
 
 def track_on_ray(
@@ -243,6 +312,8 @@ def track_on_ray(
         return
     started = time.perf_counter()
 
+    later: list[tuple[Any, _Drawing]] = []  # stitched videos whose annotated MP4 is drawn next
+
     def finish(unit: _Unit, outcome: Any) -> None:
         if unit.part is None:
             res, info = outcome
@@ -251,7 +322,11 @@ def track_on_ray(
         c = cuts[unit.path]
         c.pieces[unit.part], c.results[unit.part] = outcome
         if all(r is not None for r in c.results):
-            collect(steps.finish(_stitched(unit.path, c, ctx, steps, started), ctx))
+            pending, drawing = _stitched(unit.path, c, ctx, steps, started)
+            if drawing is None:
+                collect(steps.finish(pending, ctx))
+            else:
+                later.append((pending, drawing))
 
     def fail(unit: _Unit, why: str) -> None:
         if unit.part is not None:
@@ -269,3 +344,5 @@ def track_on_ray(
         fail,
         [*{u.path.parent for u in todo}, ctx.out_dir, spec["model"]],
     )
+    if later:
+        _draw_in_parts(settings.address, later, ctx, steps, collect)
