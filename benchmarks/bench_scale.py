@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/bench_scale.py stalls                 # 400 URLs, 20 stall mid-body
     .venv/bin/python benchmarks/bench_scale.py download --urls 2000   # local vs Ray 1/2/4 workers
     .venv/bin/python benchmarks/bench_scale.py detect --images 200    # local vs Ray 1/2/4 actors
+    .venv/bin/python benchmarks/bench_scale.py long --seconds 120     # a cut video's annotated MP4:
+                                                    # drawn in parts by the workers or by the driver
     (the issue's sizes: download --urls 20000, detect --images 1000)
 
 A loopback server (asyncio, its own process) serves JPEGs after ``--latency`` (50 ms); in
@@ -245,6 +247,63 @@ def detect(args: argparse.Namespace) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def long_video(args: argparse.Namespace) -> None:
+    """One video cut in segments on Ray: the driver's CPU and the wall time, its annotated MP4
+    drawn in parts by the workers (now) or by the driver (before), alternated in one run."""
+    import av
+
+    from vigie.config import load_settings
+    from vigie.track import track
+    from vigie.track.pipeline import on_ray
+
+    tmp = Path(tempfile.mkdtemp(prefix="vigie-scale-"))
+    head = Head(max(args.workers))
+    try:
+        video, fps = tmp / "long.mp4", 10
+        with av.open(str(video), "w") as out:
+            stream = out.add_stream("libx264", rate=fps)
+            stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+            rng = np.random.default_rng(0)
+            base = rng.integers(0, 255, (240, 320, 3), dtype=np.uint8)
+            for i in range(args.seconds * fps):
+                img = np.ascontiguousarray(np.roll(base, i, axis=1))
+                for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                    out.mux(packet)
+            for packet in stream.encode():
+                out.mux(packet)
+        model = Path(args.model) if args.model else build_model(tmp)
+        cfg = load_settings(track={"segment_seconds": args.segment, "segment_overlap": 2.0})
+
+        def once(parts: bool) -> tuple[float, float]:
+            on_ray.DRAW_IN_PARTS = parts
+            out = tmp / "out"
+            shutil.rmtree(out, ignore_errors=True)
+            wall, cpu = time.perf_counter(), time.process_time()
+            res = track(video, model=model, out=out, imgsz=args.imgsz, settings=cfg,
+                        ray=head.address, force=True)  # fmt: skip
+            assert res.results[0].status == "done" and (out / "long.mp4").is_file()
+            return time.perf_counter() - wall, time.process_time() - cpu
+
+        once(True)  # warm-up: worker processes, imports, model load
+        runs: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+        for _ in range(args.repeat):
+            for parts in (False, True):
+                runs[parts].append(once(parts))
+        n = -(-args.seconds // args.segment)
+        print(f"track one {args.seconds} s video ({args.seconds * fps} frames 320x240, imgsz "
+              f"{args.imgsz}), {n} segments, {max(args.workers)} Ray CPUs", flush=True)  # fmt: skip
+        med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v))
+               for k, v in runs.items()}  # fmt: skip
+        for parts, label in ((False, "drawn by the driver"), (True, "drawn in parts")):
+            wall, cpu = med[parts]
+            print(f"  {label:20s} wall {wall:6.2f} s  driver CPU {cpu:6.2f} s", flush=True)
+        print(f"  driver CPU: {med[False][1] / med[True][1]:.1f}x less; wall ratio "
+              f"{med[False][0] / med[True][0]:.2f}", flush=True)  # fmt: skip
+    finally:
+        head.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def build_model(tmp: Path) -> Path:
     """An untrained yolo11n from its YAML, saved as .pt (timing only: no weights downloaded)."""
     os.environ.setdefault("YOLO_OFFLINE", "1")
@@ -271,11 +330,16 @@ def main() -> None:
     p.add_argument("--images", type=int, default=200)
     p.add_argument("--imgsz", type=int, default=320)
     p.add_argument("--model", default=None, help="weights (default: untrained yolo11n)")
+    p = sub.add_parser("long")
+    p.add_argument("--seconds", type=int, default=120)
+    p.add_argument("--segment", type=int, default=30, help="track.segment_seconds")
+    p.add_argument("--imgsz", type=int, default=160)
+    p.add_argument("--model", default=None, help="weights (default: untrained yolo11n)")
     for p in sub.choices.values():
         p.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
         p.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    {"stalls": stalls, "download": download, "detect": detect}[args.what](args)
+    {"stalls": stalls, "download": download, "detect": detect, "long": long_video}[args.what](args)
 
 
 if __name__ == "__main__":

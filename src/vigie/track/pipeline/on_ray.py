@@ -48,6 +48,7 @@ from vigie.track.pipeline.stitch import Piece, cut, stitch
 log = logging.getLogger(__name__)
 
 SEGMENT_SECONDS, SEGMENT_OVERLAP = 600.0, 2.0  # the defaults of the track settings
+DRAW_IN_PARTS = True  # False: the driver draws a cut video's annotated MP4 (the benchmark's before)
 
 
 class Steps(NamedTuple):
@@ -197,7 +198,9 @@ def _stitched(
     per_frame = video_result(res, piece.per_frame, piece.index, piece.times, names,
                              info.display_size, opts)  # fmt: skip
     drawing = None
-    if opts.video:  # drawn in parts by the workers, then joined here (vigie.track.pipeline.parts)
+    if (
+        opts.video and DRAW_IN_PARTS
+    ):  # drawn in parts by the workers, then joined here (vigie.track.pipeline.parts)
         parts = plan_parts(path, c.stem, ctx.out_dir, c.ranges)
         args = [part_args(p, info, c.index, per_frame, piece.index, names, opts) for p in parts]
         drawing = _Drawing(parts, args, {})
