@@ -243,49 +243,22 @@ def main() -> None:
                 m.run(
                     "pull seed", seed_export_and_process, http, p_seed, base / f"s{n}", export_file
                 )
-                out_api, out_file = base / f"api{n}", base / f"file{n}"
-                m.run(
-                    "pull vigie API",
-                    pull,
-                    out_api,
-                    client=client,
-                    project_id=p_vigie,
-                    workers=args.workers,
-                )
-                assert len(list((out_api / "labels").iterdir())) == args.images
-                m.run(
-                    "pull vigie file",
-                    pull,
-                    out_file,
-                    client=client,
-                    export_file=export_file,
-                    labels=LABELS,
-                    workers=args.workers,
-                )
-                assert len(list((out_file / "images").iterdir())) == args.images
                 media = base / "data" / "media"  # the server's own folder: it runs here
-                out_api_m, out_file_m = base / f"apim{n}", base / f"filem{n}"
-                m.run(
-                    "pull API+media",
-                    pull,
-                    out_api_m,
-                    client=client,
-                    project_id=p_vigie,
-                    workers=args.workers,
-                    media_root=media,
-                )
-                assert len(list((out_api_m / "images").iterdir())) == args.images
-                m.run(
-                    "pull file+media",
-                    pull,
-                    out_file_m,
-                    export_file=export_file,
-                    labels=LABELS,
-                    workers=args.workers,
-                    media_root=media,
-                )
-                assert len(list((out_file_m / "images").iterdir())) == args.images
-                for done in (base / f"s{n}", out_api, out_file, out_api_m, out_file_m):
+                project = {"client": client, "project_id": p_vigie}
+                from_file = {"export_file": export_file, "labels": LABELS}
+                pulls = {  # the four ways of vigie's pull, each into a fresh folder
+                    "pull vigie API": project,
+                    "pull vigie file": {**from_file, "client": client},
+                    "pull API+media": {**project, "media_root": media},
+                    "pull file+media": {**from_file, "media_root": media},
+                }
+                outs = [base / f"s{n}"]
+                for k, (key, kwargs) in enumerate(pulls.items()):
+                    outs.append(base / f"v{n}-{k}")
+                    m.run(key, pull, outs[-1], workers=args.workers, **kwargs)
+                    assert len(list((outs[-1] / "images").iterdir())) == args.images
+                    assert len(list((outs[-1] / "labels").iterdir())) == args.images
+                for done in outs:
                     shutil.rmtree(done)
         med = {k: statistics.median(v) for k, v in m.wall.items()}
         print(
