@@ -13,7 +13,7 @@ from tests.track.helpers import render_video
 from vigie.config import TrackSettings
 from vigie.media import scan
 from vigie.track.pipeline.options import track_options
-from vigie.track.pipeline.parts import draw_part, join_parts, part_args, plan_parts
+from vigie.track.pipeline.parts import draw_part, join_parts, part_job, plan_parts
 from vigie.track.pipeline.render import FrameStore, render
 
 
@@ -36,7 +36,7 @@ def test_a_video_drawn_in_parts_and_joined_is_the_video_drawn_at_once(tmp_path: 
     parts = plan_parts(video, "street", tmp_path / "out", [(0, 17), (12, 31), (26, 39)])
     assert [(p.first, p.last) for p in parts] == [(0, 11), (12, 25), (26, 39)]
     for part in parts:
-        draw_part(*part_args(part, info, index, per_frame, analysed, names, opts))
+        draw_part(part_job(part, info, index, per_frame, analysed, names, opts))
     joined = join_parts(parts, tmp_path / "out" / "street.mp4")
     assert not (tmp_path / "out" / ".parts").exists()  # the parts are gone once joined
 

@@ -34,9 +34,10 @@ from vigie.track.pipeline.options import VideoResult
 from vigie.track.pipeline.outputs import write_outputs
 from vigie.track.pipeline.parts import (
     Part,
+    PartJob,
     draw_part,
     join_parts,
-    part_args,
+    part_job,
     plan_parts,
     remove_parts,
 )
@@ -202,8 +203,8 @@ def _stitched(
         opts.video and DRAW_IN_PARTS
     ):  # drawn in parts by the workers, then joined here (vigie.track.pipeline.parts)
         parts = plan_parts(path, c.stem, ctx.out_dir, c.ranges)
-        args = [part_args(p, info, c.index, per_frame, piece.index, names, opts) for p in parts]
-        drawing = _Drawing(parts, args, {})
+        jobs = [part_job(p, info, c.index, per_frame, piece.index, names, opts) for p in parts]
+        drawing = _Drawing(parts, jobs, {})
 
     def write() -> dict[str, Path]:
         if drawing is not None and drawing.drawn.get("ok"):
@@ -228,10 +229,10 @@ def _stitched(
 
 
 class _Drawing(NamedTuple):
-    """The annotated video of a segmented video, to draw in ``parts`` (``args``: each one's)."""
+    """The annotated video of a segmented video, to draw in ``parts`` (``jobs``: each one's)."""
 
     parts: list[Part]
-    args: list[tuple[Any, ...]]
+    jobs: list[PartJob]
     drawn: dict[str, bool]  # "ok": every part was drawn
 
 
@@ -259,7 +260,7 @@ def _draw_in_parts(
                     part.path.name, part.n + 1, why)  # fmt: skip
         done(unit, False)
 
-    units_on_ray(address, units, lambda u: later[u[0]][1].args[u[1]], draw_part,
+    units_on_ray(address, units, lambda u: (later[u[0]][1].jobs[u[1]],), draw_part,
                  lambda u, _: done(u, True), fail, [ctx.out_dir])  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -42,7 +43,21 @@ def plan_parts(path: Path, stem: str, out_dir: Path, ranges: list[tuple[int, int
     return parts
 
 
-def part_args(
+@dataclass(frozen=True)
+class PartJob:
+    """What the worker drawing a part needs: only the tracks of its own frames."""
+
+    target: Path
+    first: int  # the part's first frame: decoded from the keyframe before it
+    info: Any  # VideoInfo
+    frame_index: Any  # FrameIndex
+    per_frame: list[Any]
+    index: list[int]
+    names: dict[int, str]
+    opts: Any  # TrackOptions, with the part's time range
+
+
+def part_job(
     part: Part,
     info: Any,
     frame_index: Any,
@@ -50,38 +65,22 @@ def part_args(
     index: list[int],
     names: dict[int, str],
     opts: Any,
-) -> tuple[Any, ...]:
-    """What the worker drawing ``part`` needs: only the tracks of its own frames."""
+) -> PartJob:
+    """The job of ``part``, from the stitched tracks of the whole video."""
     keep = [k for k, i in enumerate(index) if part.first <= i <= part.last]
     times = frame_index.times
     sub = dataclasses.replace(opts, start=times[part.first], end=times[part.last])
-    return (
-        part.target,
-        part.first,
-        info,
-        frame_index,
-        [per_frame[k] for k in keep],
-        [index[k] for k in keep],
-        names,
-        sub,
-    )
+    return PartJob(part.target, part.first, info, frame_index, [per_frame[k] for k in keep],
+                   [index[k] for k in keep], names, sub)  # fmt: skip
 
 
-def draw_part(
-    target: Path,
-    first: int,
-    info: Any,
-    frame_index: Any,
-    per_frame: list[Any],
-    index: list[int],
-    names: dict[int, str],
-    opts: Any,
-) -> Path:
-    """On a worker: decode frames ``first``.. of the part's range, draw them and encode them."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+def draw_part(job: PartJob) -> Path:
+    """On a worker: decode the part's frames, draw their tracks and encode them."""
+    job.target.parent.mkdir(parents=True, exist_ok=True)
     store = FrameStore(0)
-    store.missing = first  # nothing held: every frame of the part is decoded here
-    return render(target, store, info, frame_index, per_frame, index, names, opts)
+    store.missing = job.first  # nothing held: every frame of the part is decoded here
+    return render(job.target, store, job.info, job.frame_index, job.per_frame, job.index,
+                  job.names, job.opts)  # fmt: skip
 
 
 def join_parts(parts: list[Part], target: Path) -> Path:
