@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import logging
+import threading
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from vigie.detect.export import onnx_path_for
-from vigie.detect.postprocess import decode_predictions, letterbox, scale_boxes, to_tensor
+from vigie.detect.postprocess import decode_predictions, preprocess, scale_boxes
 from vigie.errors import ConfigError, ModelError, require
 from vigie.models import class_names, download_weights, load_yolo, predict_bgr, trained_weights
 from vigie.types import Detections
@@ -140,6 +141,7 @@ class OnnxDetector:
         self.onnx_path = onnx_path
         self.conf, self.iou, self.imgsz, self.classes = conf, iou, imgsz, classes
         self.label = label
+        self._local = threading.local()  # per thread: the largest batch tensor so far, reused
 
     def forward(self, tensor: NDArray[np.float32]) -> NDArray[np.float32]:
         """The raw network output (batch, 4 + classes, anchors) of a preprocessed tensor."""
@@ -150,17 +152,20 @@ class OnnxDetector:
         _check_images(images)
         out: list[Detections | None] = [None] * len(images)
         for idxs in _groups_by_shape(images).values():
-            boxed = [letterbox(images[i], self.imgsz, self.stride) for i in idxs]
-            tensor = to_tensor([b.array for b in boxed])
+            # written into the tensor this thread used last when it is large enough
+            spare = getattr(self._local, "tensor", None)
+            tensor = preprocess([images[i] for i in idxs], self.imgsz, self.stride, spare)
+            if spare is None or tensor.base is not spare:
+                self._local.tensor = tensor
             raw = self.forward(tensor)
             net_shape = (int(tensor.shape[2]), int(tensor.shape[3]))
-            for i, b, pred in zip(idxs, boxed, raw, strict=True):
-                h, w = b.orig_shape
+            h, w = images[idxs[0]].shape[:2]
+            for i, pred in zip(idxs, raw, strict=True):
                 rows = decode_predictions(pred, self.conf, self.iou, self.classes)
                 if not rows.shape[0]:
                     out[i] = Detections.empty(self.names, w, h)
                     continue
-                xyxy = scale_boxes(rows[:, :4], net_shape, b.orig_shape)
+                xyxy = scale_boxes(rows[:, :4], net_shape, (h, w))
                 out[i] = Detections(
                     xyxy.astype(np.float32),
                     rows[:, 4].astype(np.float32),

@@ -28,6 +28,29 @@ class Letterboxed:
     orig_shape: tuple[int, int]  # (h, w) of the original image
 
 
+def _geometry(
+    h: int, w: int, imgsz: int, stride: int, auto: bool
+) -> tuple[int, int, int, int, int, int]:
+    """(new_w, new_h, top, bottom, left, right) of ultralytics' LetterBox for an h x w image."""
+    r = min(imgsz / h, imgsz / w)
+    new_w, new_h = max(round(w * r), 1), max(round(h * r), 1)
+    dw, dh = imgsz - new_w, imgsz - new_h
+    if auto:
+        dw, dh = dw % stride, dh % stride
+    dw_half, dh_half = dw / 2, dh / 2
+    top, bottom = round(dh_half - 0.1), round(dh_half + 0.1)
+    left, right = round(dw_half - 0.1), round(dw_half + 0.1)
+    return new_w, new_h, top, bottom, left, right
+
+
+def _resized(image: NDArray[np.uint8], new_w: int, new_h: int) -> NDArray[np.uint8]:
+    if image.shape[:2] == (new_h, new_w):
+        return image
+    import cv2
+
+    return np.asarray(cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR))
+
+
 def letterbox(
     image: NDArray[np.uint8], imgsz: int, stride: int = 32, auto: bool = True
 ) -> Letterboxed:
@@ -35,16 +58,8 @@ def letterbox(
     import cv2
 
     h, w = image.shape[:2]
-    r = min(imgsz / h, imgsz / w)
-    new_w, new_h = max(round(w * r), 1), max(round(h * r), 1)
-    dw, dh = imgsz - new_w, imgsz - new_h
-    if auto:
-        dw, dh = dw % stride, dh % stride
-    dw_half, dh_half = dw / 2, dh / 2
-    if (w, h) != (new_w, new_h):
-        image = np.asarray(cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR))
-    top, bottom = round(dh_half - 0.1), round(dh_half + 0.1)
-    left, right = round(dw_half - 0.1), round(dw_half + 0.1)
+    new_w, new_h, top, bottom, left, right = _geometry(h, w, imgsz, stride, auto)
+    image = _resized(image, new_w, new_h)
     padded = cv2.copyMakeBorder(
         image, top, bottom, left, right, cv2.BORDER_CONSTANT, value=(PAD_VALUE,) * 3
     )
@@ -55,6 +70,44 @@ def to_tensor(batch: list[NDArray[np.uint8]]) -> NDArray[np.float32]:
     """Stack same-shaped RGB HWC uint8 images into an NCHW float32 tensor in [0, 1]."""
     stacked = np.stack(batch).transpose(0, 3, 1, 2)
     return np.ascontiguousarray(stacked, dtype=np.float32) / np.float32(255.0)
+
+
+def preprocess(
+    images: list[NDArray[np.uint8]],
+    imgsz: int,
+    stride: int = 32,
+    out: NDArray[np.float32] | None = None,
+) -> NDArray[np.float32]:
+    """Same-shaped RGB HWC uint8 images -> the letterboxed NCHW float32 batch in [0, 1].
+
+    Gives exactly ``to_tensor([letterbox(im, imgsz, stride).array for im in images])``, without
+    the padded copies, the stacked copy and the temporary of the division: each image (resized
+    only when its size needs it) is divided by 255 straight into its place in the batch, and only
+    the borders are filled with the padding value. ``out``, a C-contiguous float32 tensor of the
+    same picture size and at least as many images, is written into (its first images) instead
+    of a new one: a detector keeps the last one and spares allocating it for every batch.
+    """
+    h, w = images[0].shape[:2]
+    new_w, new_h, top, bottom, left, right = _geometry(h, w, imgsz, stride, True)
+    shape = (len(images), 3, new_h + top + bottom, new_w + left + right)
+    reuse = (
+        out is not None
+        and out.dtype == np.float32
+        and out.flags.c_contiguous
+        and out.shape[1:] == shape[1:]
+        and out.shape[0] >= shape[0]
+    )
+    tensor = out[: shape[0]] if reuse and out is not None else np.empty(shape, np.float32)
+    pad = np.float32(PAD_VALUE) / np.float32(255.0)
+    y1, x1 = top + new_h, left + new_w
+    tensor[:, :, :top] = pad
+    tensor[:, :, y1:] = pad
+    tensor[:, :, top:y1, :left] = pad
+    tensor[:, :, top:y1, x1:] = pad
+    for k, image in enumerate(images):
+        src = _resized(image, new_w, new_h).transpose(2, 0, 1)
+        np.divide(src, np.float32(255.0), out=tensor[k, :, top:y1, left:x1], dtype=np.float32)
+    return tensor
 
 
 def nms(
@@ -85,10 +138,8 @@ def decode_predictions(
     max_det: int = 300,
 ) -> NDArray[np.float32]:
     """One image's raw head output (4 + nc, N) -> (K, 6) rows x1, y1, x2, y2, conf, class."""
-    x = pred.T  # (N, 4 + nc)
-    cls_scores = x[:, 4:]
-    best = cls_scores.max(1)
-    x = x[best > conf]
+    best = pred[4:].max(0)  # each anchor's best class score (a contiguous reduction)
+    x = pred[:, best > conf].T  # (K, 4 + nc): the anchors above the threshold only
     if not x.shape[0]:
         return np.zeros((0, 6), dtype=np.float32)
     scores_all = x[:, 4:]
