@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from vigie.media import annotate, class_color, track_color
+from vigie.media import annotate, class_color, draw_on, track_color
 
 
 def grey(width: int = 200, height: int = 120) -> np.ndarray:
@@ -42,3 +42,48 @@ def test_class_and_track_colours_are_stable_and_distinct() -> None:
     assert class_color(0) == class_color(10) != class_color(1)
     assert track_color(7) == track_color(7)
     assert len({track_color(i) for i in range(1, 30)}) > 20
+
+
+def _drawn_by_pillow(image: np.ndarray, boxes, labels, colors, line) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The annotator as it drew before, all with ``ImageDraw``: the reference of the pixels."""
+    from PIL import ImageDraw, ImageFont
+
+    pil = Image.fromarray(image)
+    draw = ImageDraw.Draw(pil)
+    draw.line([float(v) for v in line], fill=(255, 255, 0), width=2)
+    font = ImageFont.load_default_imagefont()
+    for (x1, y1, x2, y2), label, color in zip(boxes, labels, colors, strict=True):
+        draw.rectangle((x1, y1, x2, y2), outline=color, width=2)
+        tw = int(font.getlength(label)) + 4
+        tx = max(0.0, min(x1, pil.width - tw))
+        ty = y1 - 12 if y1 >= 12 else y1
+        draw.rectangle((tx, ty, tx + tw, ty + 12), fill=color)
+        draw.text((tx + 2, ty), label, fill=(0, 0, 0), font=font)
+    return np.asarray(pil)
+
+
+def test_arrays_get_the_pixels_pillow_draws_including_thin_boxes_and_borders() -> None:
+    rng = np.random.default_rng(3)
+    for trial in range(40):
+        image = rng.integers(0, 256, (120, 200, 3), dtype=np.uint8)
+        boxes = []
+        for _ in range(6):
+            x1, y1 = rng.uniform(0, 190), rng.uniform(0, 115)
+            size = rng.uniform(0, 6) if trial % 4 == 0 else rng.uniform(5, 120)
+            boxes.append((x1, y1, x1 + size, y1 + rng.uniform(0, 80)))
+        labels = [f"car #{rng.integers(0, 500)}" for _ in boxes]
+        colors = [track_color(int(rng.integers(0, 50))) for _ in boxes]
+        line = tuple(float(v) for v in rng.uniform(0, 200, 4))
+        expected = _drawn_by_pillow(image, boxes, labels, colors, line)
+        same = image.copy()
+        got = draw_on(
+            same, boxes, labels=labels, colors=colors, thickness=2, text_color=(0, 0, 0),
+            line=line,
+        )  # fmt: skip
+        assert got is same
+        assert np.array_equal(got, expected), f"trial {trial}"
+        pil = Image.fromarray(image)
+        annotate(
+            pil, boxes, labels=labels, colors=colors, thickness=2, text_color=(0, 0, 0), line=line
+        )
+        assert np.array_equal(np.asarray(pil), expected)

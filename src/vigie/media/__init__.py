@@ -7,13 +7,14 @@
   (:func:`iter_target_frames`), a threaded :class:`FrameReader` and an H.264 :class:`VideoWriter`;
 - images: :func:`check_image`, :func:`decode_image` (allow-listed formats, bomb limit on);
 - downloads: :func:`validate_media` (magic number, then a real decode);
-- :func:`sha256_file`, and :func:`annotate` (boxes, labels, track ids, counting line).
+- :func:`sha256_file`, and :func:`annotate` (boxes, labels, track ids, counting line; on an
+  array in place: :func:`draw_on`).
 
 PyAV, NumPy, Pillow and OpenCV are imported inside the functions that use them.
 """
 
 from vigie.media.decode import DecodeStats, iter_target_frames
-from vigie.media.draw import annotate, class_color, track_color
+from vigie.media.draw import annotate, class_color, draw_on, track_color
 from vigie.media.hashing import sha256_bytes, sha256_file
 from vigie.media.image import (
     IMAGE_FORMATS,
@@ -54,6 +55,7 @@ __all__ = [
     "check_image",
     "class_color",
     "decode_image",
+    "draw_on",
     "info_as_dict",
     "is_image_body",
     "iter_target_frames",

@@ -4,8 +4,14 @@ Detect, track and report draw through :func:`annotate`, so a box looks the same 
 image, an annotated video and the report. The conventions are supervision's: a box outline in
 the object's colour, its label on a filled tab above the box's top-left corner (inside the box
 when there is no room above), colours per class (:func:`class_color`) or per track
-(:func:`track_color`). Drawing uses Pillow's built-in bitmap font: nothing to download, and
+(:func:`track_color`). Labels use Pillow's built-in bitmap font: nothing to download, and
 much faster than FreeType on every frame of a video.
+
+:func:`draw_on` draws on an RGB array in place, as Pillow's ``ImageDraw`` would (the same
+pixels, which the tests check against it), without turning the whole picture into a Pillow
+image and back: outlines are filled array slices, each label tab (its fill and text) is drawn
+by Pillow once into a small cached tile and copied in, and a counting line's pixels are drawn
+once per picture size. An annotated video draws every frame this way, in place.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
     from PIL.Image import Image
 
 RGB = tuple[int, int, int]
@@ -61,6 +69,121 @@ def _label_width(label: str) -> int:
     return int(_font().getlength(label)) + 4
 
 
+@functools.lru_cache(maxsize=256)
+def _rgb(color: Color) -> RGB:
+    if isinstance(color, str):
+        from PIL import ImageColor
+
+        rgb = ImageColor.getrgb(color)
+        return (rgb[0], rgb[1], rgb[2])
+    return (int(color[0]), int(color[1]), int(color[2]))
+
+
+@functools.lru_cache(maxsize=4096)
+def _tab(label: str, color: RGB, text_color: RGB) -> NDArray[np.uint8]:
+    """A label's tab: its filled rectangle (width + 1 by height + 1 pixels) and its text."""
+    import numpy as np
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
+    tile = PILImage.new("RGB", (_label_width(label) + 1, _LABEL_HEIGHT + 1), color)
+    ImageDraw.Draw(tile).text((2, 0), label, fill=text_color, font=_font())
+    out = np.asarray(tile)
+    out.flags.writeable = False
+    return out
+
+
+@functools.lru_cache(maxsize=16)
+def _line_pixels(
+    line: tuple[float, ...], size: tuple[int, int]
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """The (rows, columns) a 2-pixel counting line covers on a picture of ``size`` (w, h)."""
+    import numpy as np
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
+    mask = PILImage.new("L", size, 0)
+    ImageDraw.Draw(mask).line(list(line), fill=255, width=2)
+    rows, cols = np.nonzero(np.asarray(mask))
+    return rows, cols
+
+
+def _fill(a: NDArray[np.uint8], y0: int, y1: int, x0: int, x1: int, color: RGB) -> None:
+    """Paint rows y0..y1 and columns x0..x1 (inclusive), clipped to the picture."""
+    y0, x0 = max(y0, 0), max(x0, 0)
+    y1, x1 = min(y1, a.shape[0] - 1), min(x1, a.shape[1] - 1)
+    if y0 <= y1 and x0 <= x1:
+        a[y0 : y1 + 1, x0 : x1 + 1] = color
+
+
+def _outline(a: NDArray[np.uint8], box: Box, color: RGB, width: int) -> None:
+    """``ImageDraw.rectangle(box, outline=color, width=width)`` on an array, in place."""
+    x1f, y1f, x2f, y2f = (float(v) for v in box[:4])
+    if x2f < x1f or y2f < y1f:
+        raise ValueError("a box's x2 and y2 must not be below its x1 and y1")
+    x0, y0, x1, y1 = int(x1f), int(y1f), int(x2f), int(y2f)  # Pillow truncates coordinates
+    if x1 - x0 >= 2 * width and y1 - y0 >= 2 * width:
+        _fill(a, y0, y0 + width - 1, x0, x1, color)  # top
+        _fill(a, y1 - width + 1, y1, x0, x1, color)  # bottom
+        _fill(a, y0 + width, y1 - width, x0, x0 + width - 1, color)  # left
+        _fill(a, y0 + width, y1 - width, x1 - width + 1, x1, color)  # right
+        return
+    # a box thinner than its two outlines: Pillow draws it on the crop around it
+    import numpy as np
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
+
+    ya, yb = max(y0 - width, 0), min(y1 + width, a.shape[0] - 1)
+    xa, xb = max(x0 - width, 0), min(x1 + width, a.shape[1] - 1)
+    if ya > yb or xa > xb:
+        return
+    crop = PILImage.fromarray(a[ya : yb + 1, xa : xb + 1])
+    ImageDraw.Draw(crop).rectangle((x0 - xa, y0 - ya, x1 - xa, y1 - ya), outline=color, width=width)
+    a[ya : yb + 1, xa : xb + 1] = np.asarray(crop)
+
+
+def _paste(a: NDArray[np.uint8], tile: NDArray[np.uint8], x: int, y: int) -> None:
+    h, w = tile.shape[:2]
+    xa, ya = max(x, 0), max(y, 0)
+    xb, yb = min(x + w, a.shape[1]), min(y + h, a.shape[0])
+    if xa < xb and ya < yb:
+        a[ya:yb, xa:xb] = tile[ya - y : yb - y, xa - x : xb - x]
+
+
+def draw_on(
+    array: NDArray[np.uint8],
+    boxes: Sequence[Box],
+    *,
+    labels: Sequence[str] | None = None,
+    colors: Sequence[Color] | None = None,
+    thickness: int | None = None,
+    text_color: Color = WHITE,
+    line: Sequence[float] | None = None,
+    line_color: Color = LINE_COLOR,
+) -> NDArray[np.uint8]:
+    """Draw boxes with their labels (and a counting line under them) on an RGB array, in place.
+
+    The arguments are :func:`annotate`'s; ``array`` (HxWx3 uint8, writable) is returned.
+    """
+    height, width_px = array.shape[:2]
+    width = thickness or max(1, round((width_px + height) / 2 * 0.003))
+    if line is not None:
+        rows, cols = _line_pixels(tuple(float(v) for v in line), (width_px, height))
+        array[rows, cols] = _rgb(line_color)
+    ink = _rgb(text_color)
+    for n, box in enumerate(boxes):
+        color = _rgb(colors[n] if colors is not None else class_color(n))
+        _outline(array, box, color, width)
+        if not labels:
+            continue
+        tile = _tab(labels[n], color, ink)
+        x1, y1 = float(box[0]), float(box[1])
+        tx = int(max(0.0, min(x1, width_px - (tile.shape[1] - 1))))
+        ty = int(y1) - _LABEL_HEIGHT if y1 >= _LABEL_HEIGHT else int(max(y1, 0.0))
+        _paste(array, tile, tx, ty)
+    return array
+
+
 def annotate(
     image: Any,
     boxes: Sequence[Box],
@@ -75,7 +198,8 @@ def annotate(
     """Draw boxes with their labels (and a counting line under them) on a picture.
 
     Args:
-        image: a Pillow image (drawn on in place) or an HxWx3 uint8 RGB array (copied).
+        image: a Pillow image (drawn on in place) or an HxWx3 uint8 RGB array (copied; to draw
+            on an array in place, use :func:`draw_on`).
         boxes: ``(x1, y1, x2, y2)`` per object, in pixels.
         labels: one text per box (``"Car 0.91"``, ``"Car #7"``), or None for no labels.
         colors: one colour per box (default: the palette in box order).
@@ -87,25 +211,13 @@ def annotate(
     Returns:
         the annotated Pillow image.
     """
+    import numpy as np
     from PIL import Image as PILImage
-    from PIL import ImageDraw
 
-    pil = image if isinstance(image, PILImage.Image) else PILImage.fromarray(image)
-    draw = ImageDraw.Draw(pil)
-    width = thickness or max(1, round(sum(pil.size) / 2 * 0.003))
-    if line is not None:
-        draw.line([float(v) for v in line], fill=line_color, width=2)
-    font = _font()
-    for n, box in enumerate(boxes):
-        x1, y1, x2, y2 = (float(v) for v in box[:4])
-        color = colors[n] if colors is not None else class_color(n)
-        draw.rectangle((x1, y1, x2, y2), outline=color, width=width)
-        if not labels:
-            continue
-        label = labels[n]
-        tw = _label_width(label)
-        tx = max(0.0, min(x1, pil.width - tw))
-        ty = y1 - _LABEL_HEIGHT if y1 >= _LABEL_HEIGHT else y1
-        draw.rectangle((tx, ty, tx + tw, ty + _LABEL_HEIGHT), fill=color)
-        draw.text((tx + 2, ty), label, fill=text_color, font=font)
-    return pil
+    kw: dict[str, Any] = {"labels": labels, "colors": colors, "thickness": thickness}
+    kw.update(text_color=text_color, line=line, line_color=line_color)
+    if not isinstance(image, PILImage.Image):
+        return PILImage.fromarray(draw_on(np.array(image, dtype=np.uint8), boxes, **kw))
+    drawn = draw_on(np.array(image.convert("RGB")), boxes, **kw)
+    image.paste(PILImage.fromarray(drawn).convert(image.mode))
+    return image

@@ -27,7 +27,7 @@ from vigie.media import (
     FrameReader,
     VideoInfo,
     VideoWriter,
-    annotate,
+    draw_on,
     track_color,
 )
 from vigie.track.pipeline.options import TrackOptions, selector
@@ -120,7 +120,7 @@ def render(
         for frame in _frames(store, info, frame_index, opts):
             if frame.index in by_frame:
                 shown, shown_at = by_frame[frame.index], frame.index
-            img = frame.image
+            img = frame.image  # the store's own copy: drawn on in place
             visible = shown is not None and frame.index - shown_at < opts.stride
             if opts.line or visible:
                 img = draw_tracks(img, shown if visible else None, names, opts.line)
@@ -144,11 +144,9 @@ def draw_tracks(
     names: dict[int, str],
     line: tuple[float, float, float, float] | None,
 ) -> NDArray[np.uint8]:
-    """The frame with each track's box, class and id, and the counting line, drawn."""
-    import numpy as np
-
+    """Draw each track's box, class and id, and the counting line, on the frame (in place)."""
     rows = tracks if tracks is not None else ()
-    pil = annotate(
+    return draw_on(
         image,
         [row[:4] for row in rows],
         labels=[f"{names.get(int(r[6]), str(int(r[6])))} #{int(r[4])}" for r in rows],
@@ -157,4 +155,3 @@ def draw_tracks(
         text_color=(0, 0, 0),
         line=line,
     )
-    return np.asarray(pil)
