@@ -125,6 +125,7 @@ class FrameReader:
 
     def _decode(self, container: Any) -> None:
         import numpy as np
+        from av.video.reformatter import VideoReformatter
 
         stream = video_stream(container)
         if stream is None:
@@ -136,6 +137,9 @@ class FrameReader:
         stats = DecodeStats()
         targets = range(first, len(index))
         frames = iter_target_frames(container, stream, index, targets, stats, skip_nonref=False)
+        # one converter for the whole video: ``frame.to_ndarray(format="rgb24")`` sets a new
+        # one up for every frame (the same pixels, measured ~0.1-0.3 ms more per 640x360 frame)
+        to_rgb = VideoReformatter()
         for i, frame in frames:
             if self._stop.is_set():
                 return
@@ -146,7 +150,7 @@ class FrameReader:
                 return
             if not keep:
                 continue
-            img = frame.to_ndarray(format="rgb24")
+            img = to_rgb.reformat(frame, format="rgb24").to_ndarray()
             turns = frame_rotation(frame) // 90
             if turns:
                 img = np.ascontiguousarray(np.rot90(img, k=turns))
