@@ -87,3 +87,29 @@ def test_arrays_get_the_pixels_pillow_draws_including_thin_boxes_and_borders() -
             pil, boxes, labels=labels, colors=colors, thickness=2, text_color=(0, 0, 0), line=line
         )
         assert np.array_equal(np.asarray(pil), expected)
+
+
+def _i420(rgb: np.ndarray) -> np.ndarray:
+    import av
+
+    return av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p").to_ndarray()
+
+
+def test_a_yuv420p_picture_gets_the_drawing_in_its_luma_and_the_colours_in_its_chroma() -> None:
+    rgb = np.full((120, 200, 3), 90, dtype=np.uint8)
+    boxes = [(40.5, 50.2, 100.7, 100.1), (150, 3, 199, 60), (10, 10, 12, 90)]
+    kw = {
+        "labels": ["car #1", "bus #22", "bike #3"],
+        "colors": [track_color(1), track_color(22), (255, 0, 0)],
+        "thickness": 2,
+        "text_color": (0, 0, 0),
+        "line": (0, 110, 199, 115),
+    }
+    yuv = _i420(rgb)
+    assert draw_on(yuv, boxes, **kw) is not None  # type: ignore[arg-type]
+    expected = _i420(draw_on(rgb.copy(), boxes, **kw))  # type: ignore[arg-type]
+    luma = np.abs(yuv[:120].astype(int) - expected[:120])
+    assert luma.max() <= 2  # the same pixels drawn, in the same brightness
+    chroma = np.abs(yuv[120:].astype(int) - expected[120:])
+    assert chroma.mean() < 5 and (chroma > 0).any()  # the colours, at half resolution
+    assert (yuv[:120] != _i420(rgb)[:120]).sum() > 500  # something was drawn

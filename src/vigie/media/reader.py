@@ -38,6 +38,10 @@ class DecodedFrame:
     index: int  # position of the frame in presentation order (as the probe counts frames)
     time: float  # seconds from the first frame
     image: np.ndarray  # HxWx3 uint8 RGB, upright
+    # with ``FrameReader(yuv=True)``: the decoder's own yuv420p picture, upright, as one
+    # (H * 3 / 2) x W array (Y, then U, then V); None when the video is in another pixel format
+    # or has an odd size
+    yuv: np.ndarray | None = None
 
 
 class FrameReader:
@@ -51,6 +55,8 @@ class FrameReader:
             hung on a hostile file), recorded as ``error``.
         seek: start decoding near this time (seconds from the first frame).
         index: the frame index of an earlier probe of the same file (saves a demuxing pass).
+        yuv: also deliver each frame's yuv420p picture (:attr:`DecodedFrame.yuv`), which an
+            H.264 encoder takes without converting it (and which is half the RGB's size).
 
     After iteration, ``error`` holds the error that stopped the video early, if any, and
     ``decoded`` the number of frames up to the last one that came out of the decoder.
@@ -65,8 +71,10 @@ class FrameReader:
         stall_timeout: float = 120.0,
         seek: float | None = None,
         index: FrameIndex | None = None,
+        yuv: bool = False,
     ) -> None:
         self.path, self.select, self.seek = Path(path), select, seek
+        self.yuv = yuv
         self.stall_timeout = stall_timeout
         self.index = index
         self.error: str | None = None
@@ -154,7 +162,28 @@ class FrameReader:
             turns = frame_rotation(frame) // 90
             if turns:
                 img = np.ascontiguousarray(np.rot90(img, k=turns))
-            if not self._put(DecodedFrame(i, t, img)):
+            planes = _i420(frame, turns) if self.yuv else None
+            if not self._put(DecodedFrame(i, t, img, planes)):
                 return
         if stats.warnings:
             self.error = "; ".join(stats.warnings)
+
+
+def _i420(frame: Any, turns: int) -> np.ndarray | None:
+    """A yuv420p frame as one upright (H * 3 / 2) x W array; None for other pixel formats."""
+    import numpy as np
+
+    w, h = frame.width, frame.height
+    if frame.format.name != "yuv420p" or w % 2 or h % 2:
+        return None
+    planes = frame.to_ndarray()  # Y, U, V one after the other, as (h * 3 / 2) rows of w
+    if not turns:
+        return planes
+    flat, q = planes.reshape(-1), w * h // 4
+    y, u, v = flat[: w * h], flat[w * h : w * h + q], flat[w * h + q :]
+    shapes = ((h, w), (h // 2, w // 2), (h // 2, w // 2))
+    turned = [
+        np.rot90(p.reshape(shape), k=turns) for p, shape in zip((y, u, v), shapes, strict=True)
+    ]
+    width = w if turns % 2 == 0 else h
+    return np.concatenate([p.reshape(-1) for p in turned]).reshape(-1, width)

@@ -1,4 +1,5 @@
-"""Encode RGB frames to an H.264 MP4 that browsers play (yuv420p, moov first), in a thread."""
+"""Encode frames (RGB, or yuv420p as decoded) to an H.264 MP4 that browsers play (yuv420p, moov
+first), in a thread."""
 
 from __future__ import annotations
 
@@ -42,7 +43,12 @@ class VideoWriter:
         self._thread.start()
 
     def write(self, image: np.ndarray) -> None:
-        """Queue one HxWx3 uint8 RGB frame; raises MediaError if encoding already failed."""
+        """Queue one frame; raises MediaError if encoding already failed.
+
+        ``image`` is an HxWx3 uint8 RGB array, or a yuv420p picture as one (H * 3 / 2) x W
+        array (:attr:`vigie.media.DecodedFrame.yuv`), encoded without a colour conversion
+        when it has the writer's size.
+        """
         if self.error is not None:
             raise MediaError(f"cannot encode {self.path.name}: {self.error}")
         self._queue.put(image)
@@ -78,6 +84,15 @@ class VideoWriter:
                     img = self._queue.get()
                     if img is _END:
                         break
+                    if img.ndim == 2:  # yuv420p (Y, U, V one after the other)
+                        if img.shape == (self.height * 3 // 2, self.width):
+                            frame = av.VideoFrame.from_ndarray(img, format="yuv420p")
+                            for packet in stream.encode(frame):
+                                out.mux(packet)
+                            continue
+                        img = av.VideoFrame.from_ndarray(img, format="yuv420p").to_ndarray(
+                            format="rgb24"
+                        )  # another size: cropped or padded as an RGB frame would be
                     img = img[: self.height, : self.width]
                     if img.shape[0] != self.height or img.shape[1] != self.width:
                         pad = np.zeros((self.height, self.width, 3), dtype=np.uint8)

@@ -320,7 +320,10 @@ def _analyse(
     store = FrameStore() if opts.video else None
     every = 1 if store is not None else opts.stride
     select = selector(opts, every)
-    reader = FrameReader(path, select, maxsize=2 * opts.batch, seek=opts.start, index=frame_index)
+    reader = FrameReader(
+        path, select, maxsize=2 * opts.batch, seek=opts.start, index=frame_index,
+        yuv=store is not None,  # the annotated video is drawn on and encoded from yuv420p
+    )  # fmt: skip
     index: list[int] = []
     times: list[float] = []
     total = info.expected_frames

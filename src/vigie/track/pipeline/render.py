@@ -4,7 +4,9 @@ The analysis pass delivers every frame of the range (the detector sees every ``s
 goes into a :class:`FrameStore` until the tracks are final (the ``vigie`` tracker refines them
 over the whole video, and ``--min-frames`` drops short tracks of any tracker, so no frame can be
 drawn before the video's end). :func:`render` then draws and encodes from memory: each frame is
-decoded once. A video whose frames exceed :data:`BUFFER_BYTES` keeps its first frames only; the
+decoded once. What is kept is the decoder's own yuv420p picture (half the size of the RGB one):
+it is drawn on and encoded as it is, with no conversion back from RGB (other pixel formats keep
+their RGB frames). A video whose frames exceed :data:`BUFFER_BYTES` keeps its first frames only; the
 frames after them are decoded a second time for drawing (from the keyframe before the first one
 missing), which keeps memory bounded on long recordings.
 
@@ -18,6 +20,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,6 +47,19 @@ log = logging.getLogger(__name__)
 BUFFER_BYTES = 1 << 30
 
 
+@dataclass(frozen=True)
+class Picture:
+    """A frame as the annotated video takes it: its yuv420p planes when the decoder gave them
+    (one (H * 3 / 2) x W array: drawn on and encoded as they are), else its RGB array."""
+
+    index: int
+    image: NDArray[np.uint8]
+
+
+def picture(frame: DecodedFrame) -> Picture:
+    return Picture(frame.index, frame.yuv if frame.yuv is not None else frame.image)
+
+
 class FrameStore:
     """The decoded frames of a video's range, in order, up to ``budget`` bytes.
 
@@ -52,14 +68,15 @@ class FrameStore:
 
     def __init__(self, budget: int | None = None) -> None:
         self.budget = BUFFER_BYTES if budget is None else budget
-        self.frames: list[DecodedFrame] = []
+        self.frames: list[Picture] = []
         self.bytes = 0
         self.missing: int | None = None
 
     def add(self, frame: DecodedFrame) -> None:
         if self.missing is not None:
             return
-        size = int(frame.image.nbytes)
+        kept = picture(frame)
+        size = int(kept.image.nbytes)
         if self.bytes + size > self.budget:
             self.missing = frame.index
             log.debug(
@@ -68,7 +85,7 @@ class FrameStore:
                 self.bytes >> 20,
             )
             return
-        self.frames.append(frame)
+        self.frames.append(kept)
         self.bytes += size
 
     def release(self) -> None:
@@ -77,7 +94,7 @@ class FrameStore:
 
 def _frames(
     store: FrameStore, info: VideoInfo, frame_index: FrameIndex, opts: TrackOptions
-) -> Iterator[DecodedFrame]:
+) -> Iterator[Picture]:
     """The stored frames, then (past the budget) the rest of the range decoded again."""
     yield from store.frames
     first = store.missing
@@ -90,8 +107,8 @@ def _frames(
         return keep if keep is None else keep and i >= first
 
     seek = frame_index.times[first] if first < len(frame_index.times) else opts.start
-    reader = FrameReader(info.path, select, seek=seek, index=frame_index)
-    yield from reader
+    reader = FrameReader(info.path, select, seek=seek, index=frame_index, yuv=True)
+    yield from map(picture, reader)
     if reader.error:
         log.warning("%s: drawing stopped early (%s)", info.path.name, reader.error)
 
@@ -120,7 +137,7 @@ def render(
         for frame in _frames(store, info, frame_index, opts):
             if frame.index in by_frame:
                 shown, shown_at = by_frame[frame.index], frame.index
-            img = frame.image  # the store's own copy: drawn on in place
+            img = frame.image  # the store's own copy (RGB or yuv420p): drawn on in place
             visible = shown is not None and frame.index - shown_at < opts.stride
             if opts.line or visible:
                 img = draw_tracks(img, shown if visible else None, names, opts.line)
@@ -144,7 +161,8 @@ def draw_tracks(
     names: dict[int, str],
     line: tuple[float, float, float, float] | None,
 ) -> NDArray[np.uint8]:
-    """Draw each track's box, class and id, and the counting line, on the frame (in place)."""
+    """Draw each track's box, class and id, and the counting line, on the frame (in place; an
+    RGB array or yuv420p planes, see :func:`vigie.media.draw_on`)."""
     rows = tracks if tracks is not None else ()
     return draw_on(
         image,
