@@ -68,3 +68,21 @@ def test_object_store_hosts_get_their_own_per_host_limit(workspace: Workspace) -
     assert fetcher._host_slot("https://bucket.s3.amazonaws.com/a.jpg")._value == 48
     assert fetcher._host_slot("http://minio.lab:9000/b/a.jpg")._value == 48
     assert fetcher._host_slot("https://pbs.twimg.com/media/a.jpg")._value == 4
+
+
+def test_shards_divide_every_per_host_limit_so_a_host_sees_the_runs(workspace: Workspace) -> None:
+    from vigie.download.parallel import shard_settings
+
+    cfg = workspace.settings.model_copy(
+        update={
+            "download": workspace.settings.download.model_copy(
+                update={"concurrency": 32, "per_host": 8, "object_store_per_host": 64}
+            )
+        }
+    )
+    forked = shard_settings(cfg, 4, split_concurrency=True).download  # processes of one machine
+    assert (forked.concurrency, forked.per_host, forked.object_store_per_host) == (8, 2, 16)
+    on_ray = shard_settings(cfg, 4).download  # Ray workers: each its own CPU and network
+    assert (on_ray.concurrency, on_ray.per_host, on_ray.object_store_per_host) == (32, 2, 16)
+    assert forked.processes == on_ray.processes == 1
+    assert shard_settings(cfg, 100).download.per_host == 1  # never below one connection

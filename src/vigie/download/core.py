@@ -28,7 +28,7 @@ from vigie.download.jobs import (
     read_url_list,
 )
 from vigie.download.model import ITEMS_KEPT_UP_TO, DownloadResult, ItemResult, Layout, Purpose
-from vigie.download.parallel import process_count, run_in_processes
+from vigie.download.parallel import ShardContext, process_count, run_in_processes
 from vigie.download.runner import Runner
 from vigie.download.stream import CHUNK_SIZE, Chunk, LogCoverage, chunks, lookup, retry_jobs, work
 from vigie.errors import ConfigError, SourceError
@@ -208,13 +208,13 @@ def _download(
         first = next(stream, None)  # nothing to fetch: no worker, no cluster
         rest: Iterator[Chunk] = itertools.chain([first], stream) if first else iter(())
         processes = process_count(dcfg.processes, total)
+        shared = ShardContext(cfg, layout, source_id, run.id, allow_private)
         if cfg.ray.address and first:  # shards on a Ray cluster (vigie.cluster)
             from vigie.download.on_ray import download_on_ray
 
-            rest = download_on_ray(rest, cat, cfg, layout, source_id, run.id, allow_private, report)
+            rest = download_on_ray(rest, cat, shared, report)
         elif processes > 1 and first:  # forks before this process starts any thread
-            rest = run_in_processes(processes, total, rest, cat, cfg, layout, source_id,
-                                    run.id, allow_private, workers, report)  # fmt: skip
+            rest = run_in_processes(processes, total, rest, cat, shared, workers, report)
         left = next(rest, None)
         if left is not None:
             with ThreadPoolExecutor(workers, thread_name_prefix="vigie-validate") as pool:

@@ -17,36 +17,20 @@ every try is handed back to the core, which runs it on this machine.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from vigie.catalog import Catalog
-from vigie.config import Settings
 from vigie.download.jobs import Job
-from vigie.download.model import ItemResult, Layout
-from vigie.download.parallel import ShardContext, run_shard
+from vigie.download.model import ItemResult
+from vigie.download.parallel import ShardContext, run_shard, shard_settings
 from vigie.download.stream import Chunk, portable
 
 log = logging.getLogger(__name__)
 TASK_RETRIES = 4  # tries of one shard after its worker or node died
 ShardOutput = tuple[list[dict[str, Any]], list[ItemResult]]
-
-
-def shard_settings(cfg: Settings, in_flight: int) -> Settings:
-    """``cfg`` with the per-host limits divided among ``in_flight`` shards (the global
-    ``concurrency`` is each worker's own: its CPU and network)."""
-    d = cfg.download
-
-    def share(n: int) -> int:
-        return max(1, n // in_flight)
-
-    update = {
-        "per_host": share(d.per_host),
-        "object_store_per_host": share(d.object_store_per_host),
-        "processes": 1,
-    }
-    return cfg.model_copy(update={"download": d.model_copy(update=update)})
 
 
 def download_shard(
@@ -68,27 +52,24 @@ def download_shard(
 def download_on_ray(
     shards: Iterator[Chunk],
     cat: Catalog,
-    cfg: Settings,
-    layout: Layout,
-    source_id: int,
-    run_id: int,
-    allow_private: bool,
+    run: ShardContext,
     report: Callable[[ItemResult], None],
 ) -> Iterator[Chunk]:
-    """Run the ``shards`` on the Ray cluster of ``cfg.ray.address``; return the shards to run
-    here (those that failed on every try)."""
+    """Run the ``shards`` on the Ray cluster of ``run.cfg.ray.address`` (``run``: what the
+    workers need, with the run's settings, divided here among the shards in flight); return
+    the shards to run here (those that failed on every try)."""
     from vigie.cluster.connect import connect
     from vigie.cluster.paths import check_visible
 
+    cfg = run.cfg
     assert cfg.ray.address is not None
     info = connect(cfg.ray.address)
-    check_visible([layout.out])
+    check_visible([run.layout.out])
     import ray
 
     in_flight = cfg.ray.workers or max(1, int(info.cpus))
-    shard_cfg = shard_settings(cfg, in_flight)
     task = ray.remote(num_cpus=1, max_retries=TASK_RETRIES, retry_exceptions=False)(download_shard)
-    context = ray.put(ShardContext(shard_cfg, layout, source_id, run_id, allow_private))
+    context = ray.put(dataclasses.replace(run, cfg=shard_settings(cfg, in_flight)))
     pending: dict[Any, Chunk] = {}
     lost: list[Chunk] = []
 

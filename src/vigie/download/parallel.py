@@ -12,6 +12,7 @@ reporting them are run again in the parent, so every item still ends in exactly 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import logging
 import multiprocessing as mp
@@ -42,18 +43,24 @@ def process_count(setting: int, jobs: int) -> int:
     return max(1, min(wanted, jobs // MIN_JOBS_PER_PROCESS if not setting else jobs))
 
 
-def _shard_settings(cfg: Settings, processes: int) -> Settings:
+def shard_settings(cfg: Settings, shards: int, split_concurrency: bool = False) -> Settings:
+    """``cfg`` for one of ``shards`` running at once: the per-host limits (object stores' too)
+    divided among them, so that a host sees the run's limit and not ``shards`` times it;
+    ``split_concurrency`` divides the global ``concurrency`` too (forked workers share this
+    machine), else it stays each shard's own (a Ray worker's CPU and network)."""
     d = cfg.download
-    return cfg.model_copy(
-        update={
-            "download": d.model_copy(
-                update={
-                    "concurrency": max(1, -(-d.concurrency // processes)),
-                    "per_host": max(1, -(-d.per_host // processes)),
-                }
-            )
-        }
-    )
+
+    def share(n: int) -> int:
+        return max(1, n // shards)
+
+    update = {
+        "per_host": share(d.per_host),
+        "object_store_per_host": share(d.object_store_per_host),
+        "processes": 1,
+    }
+    if split_concurrency:
+        update["concurrency"] = max(1, -(-d.concurrency // shards))
+    return cfg.model_copy(update={"download": d.model_copy(update=update)})
 
 
 @dataclass(frozen=True)
@@ -143,22 +150,20 @@ def run_in_processes(
     count: int,
     stream: Iterator[Chunk],
     cat: Catalog,
-    cfg: Settings,
-    layout: Layout,
-    source_id: int,
-    run_id: int,
-    allow_private: bool,
+    run: ShardContext,
     workers: int,
     report: Callable[[ItemResult], None],
 ) -> Iterator[Chunk]:
-    """Run the chunks of ``stream`` in ``processes`` forked workers, at most ``2 * processes``
+    """Run the chunks of ``stream`` in ``processes`` forked workers (``run``: what they need,
+    with the run's settings, divided here among them), at most ``2 * processes``
     chunks waiting for one; return what no worker reported and the chunks not handed out (all
     workers died), to be run here."""
     ctx = mp.get_context("fork")
     out = ctx.Queue(maxsize=256)
     in_q = ctx.Queue()  # bounded by the parent: at most ``waiting`` chunks not taken
-    context = ShardContext(_shard_settings(cfg, processes), layout, source_id, run_id,
-                           allow_private)  # fmt: skip
+    context = dataclasses.replace(
+        run, cfg=shard_settings(run.cfg, processes, split_concurrency=True)
+    )
     threads = max(1, workers // processes)
     share = -(-count // processes)
     procs = [
