@@ -53,8 +53,32 @@ def size_category(area_percentage: float) -> str:
     return SIZE_NEGLIGIBLE
 
 
+class SizedBox:
+    """``area``, ``area_percentage`` and ``size`` of a box (:meth:`corners`: x1, y1, x2, y2) in its image."""
+
+    image_width: int
+    image_height: int
+
+    def corners(self) -> tuple[float, float, float, float]:
+        raise NotImplementedError
+
+    @property
+    def area(self) -> float:
+        x1, y1, x2, y2 = self.corners()
+        return max(0.0, x2 - x1) * max(0.0, y2 - y1)
+
+    @property
+    def area_percentage(self) -> float:
+        frame = float(self.image_width * self.image_height)
+        return 100.0 * self.area / frame if frame > 0 else 0.0
+
+    @property
+    def size(self) -> str:
+        return size_category(self.area_percentage)
+
+
 @dataclass(frozen=True)
-class Detection:
+class Detection(SizedBox):
     """One detected object in one image or frame, with the study teams' derived fields."""
 
     class_id: int
@@ -67,18 +91,8 @@ class Detection:
     image_width: int
     image_height: int
 
-    @property
-    def area(self) -> float:
-        return max(0.0, self.x2 - self.x1) * max(0.0, self.y2 - self.y1)
-
-    @property
-    def area_percentage(self) -> float:
-        frame = float(self.image_width * self.image_height)
-        return 100.0 * self.area / frame if frame > 0 else 0.0
-
-    @property
-    def size(self) -> str:
-        return size_category(self.area_percentage)
+    def corners(self) -> tuple[float, float, float, float]:
+        return self.x1, self.y1, self.x2, self.y2
 
 
 @dataclass(frozen=True, eq=False)

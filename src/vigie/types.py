@@ -21,6 +21,7 @@ from vigie.detections import SIZE_SMALL as SIZE_SMALL
 from vigie.detections import STUDY_DB_SIZE_NAMES as STUDY_DB_SIZE_NAMES
 from vigie.detections import Detection as Detection
 from vigie.detections import Detections as Detections
+from vigie.detections import SizedBox
 from vigie.detections import size_category as size_category
 
 
@@ -105,7 +106,7 @@ class Detector(Protocol):
 
 
 @dataclass(frozen=True)
-class TrackRecord:
+class TrackRecord(SizedBox):
     """One confirmed track of a video, summarised."""
 
     track_id: int
@@ -122,19 +123,8 @@ class TrackRecord:
     image_width: int
     image_height: int
 
-    @property
-    def area(self) -> float:
-        x1, y1, x2, y2 = self.best_box
-        return max(0.0, x2 - x1) * max(0.0, y2 - y1)
-
-    @property
-    def area_percentage(self) -> float:
-        frame = float(self.image_width * self.image_height)
-        return 100.0 * self.area / frame if frame > 0 else 0.0
-
-    @property
-    def size(self) -> str:
-        return size_category(self.area_percentage)
+    def corners(self) -> tuple[float, float, float, float]:
+        return self.best_box
 
 
 @dataclass
